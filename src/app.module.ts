@@ -1,0 +1,36 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { ScheduleModule } from '@nestjs/schedule';
+import { CommonModule } from './common/common.module';
+import { configNamespaces, validateEnvironment } from './config';
+import { DatabaseModule } from './database/database.module';
+import { LeadsModule } from './leads/leads.module';
+import { SourcesModule } from './sources/sources.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
+
+@Module({})
+export class AppModule {
+  /**
+   * Built on demand rather than at import, so configuration (and its validation) is read when
+   * the application is created: tests set the environment first, then create the app.
+   */
+  static forRoot(): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          cache: true,
+          load: configNamespaces,
+          validate: validateEnvironment,
+        }),
+        ScheduleModule.forRoot(),
+        CommonModule,
+        DatabaseModule,
+        LeadsModule,
+        SourcesModule,
+        WebhooksModule,
+      ],
+    };
+  }
+}

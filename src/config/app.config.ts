@@ -1,0 +1,12 @@
+import { registerAs } from '@nestjs/config';
+import { Env, readEnum, readInt, readString } from './env';
+
+export function parseAppConfig(env: Env) {
+  return {
+    port: readInt(env, 'PORT', 3000, { min: 0, max: 65535 }),
+    host: readString(env, 'HOST', '0.0.0.0'),
+    nodeEnv: readEnum(env, 'NODE_ENV', ['development', 'production', 'test'] as const) ?? 'development',
+  };
+}
+
+export const appConfig = registerAs('app', () => parseAppConfig(process.env));

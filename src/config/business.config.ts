@@ -1,0 +1,16 @@
+import { registerAs } from '@nestjs/config';
+import { Env, InvalidConfigError, readString, readTimeZone } from './env';
+
+export function parseBusinessConfig(env: Env) {
+  const defaultCountry = readString(env, 'DEFAULT_COUNTRY', 'IN').toUpperCase();
+  if (defaultCountry !== 'IN') {
+    // Phone matching follows the Indian national-number rules of REFERENCE.md §5.
+    throw new InvalidConfigError('DEFAULT_COUNTRY', 'must be IN (the only numbering plan supported)');
+  }
+  return {
+    timezone: readTimeZone(env, 'BUSINESS_TIMEZONE', 'Asia/Kolkata'),
+    defaultCountry,
+  };
+}
+
+export const businessConfig = registerAs('business', () => parseBusinessConfig(process.env));

@@ -1,0 +1,53 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { businessConfig, ingestConfig } from '../config';
+import { Clock } from '../common/clock';
+import { LeadSyncRepository } from '../database/lead-sync.repository';
+
+const JOB_NAME = 'source-counts-refresh';
+
+/**
+ * Keeps sources.total_leads_count / todays_leads_count truthful for the CRM's existing screens.
+ * The ingest function never writes them (one row every ingest updates would serialise all
+ * ingests); instead this copies the derived counts in on a short interval, touching only rows
+ * whose figures changed. The API itself always reads the derived, exact counts.
+ */
+@Injectable()
+export class SourceCountsRefresher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SourceCountsRefresher.name);
+  private running = false;
+
+  constructor(
+    private readonly repository: LeadSyncRepository,
+    private readonly clock: Clock,
+    private readonly scheduler: SchedulerRegistry,
+    @Inject(ingestConfig.KEY) private readonly ingest: ConfigType<typeof ingestConfig>,
+    @Inject(businessConfig.KEY) private readonly business: ConfigType<typeof businessConfig>,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const seconds = this.ingest.sourceCountsRefreshSeconds;
+    if (seconds === 0) return;
+    this.scheduler.addInterval(JOB_NAME, setInterval(() => void this.refresh(), seconds * 1000));
+  }
+
+  onApplicationShutdown(): void {
+    if (this.scheduler.doesExist('interval', JOB_NAME)) this.scheduler.deleteInterval(JOB_NAME);
+  }
+
+  /** Copies the derived counts into sources; returns how many rows changed. */
+  async refresh(): Promise<number> {
+    if (this.running) return 0;
+    this.running = true;
+    try {
+      const { updated } = await this.repository.refreshSourceCounts(this.business.timezone, this.clock.now());
+      return updated;
+    } catch (error) {
+      this.logger.warn(`Could not refresh source counts: ${(error as Error).message}`);
+      return 0;
+    } finally {
+      this.running = false;
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { DomainError } from '../common/domain-error';
+import { statusOfDomainError } from '../common/filters/all-exceptions.filter';
+import { businessConfig } from '../config';
+import { DeliveryRecord, IngestOutcome, LeadSyncRepository } from '../database/lead-sync.repository';
+import { StorageUnavailableError } from '../database/storage.errors';
+import { ArrivalPath, CallEvent, maskPhone, normalizeCall, NormalizeOptions } from '../knowlarity';
+import { CallIngestService } from '../leads/call-ingest.service';
+import { toDeliveryRecord } from './delivery-record';
+import { decodeWebhookPayload, WebhookRequest } from './webhook-payload';
+
+export type WebhookResponseBody =
+  | { success: true; outcome: IngestOutcome; leadId: number | null; callId: string }
+  | { success: false; code: string; message: string };
+
+export interface WebhookReply {
+  status: number;
+  body: WebhookResponseBody;
+}
+
+/**
+ * Turns one webhook request into a reply, and keeps the delivery whatever happens: accepted
+ * deliveries are stored by the ingest function in the same transaction as the call; rejected
+ * ones are stored with their error code. Every processed outcome, duplicates included, is a 200
+ * so the sender never retries a success; only a database outage (503) asks it to retry.
+ */
+@Injectable()
+export class WebhookDeliveryService {
+  private readonly logger = new Logger(WebhookDeliveryService.name);
+  private readonly normalizeOptions: NormalizeOptions;
+
+  constructor(
+    private readonly ingest: CallIngestService,
+    private readonly repository: LeadSyncRepository,
+    @Inject(businessConfig.KEY) business: ConfigType<typeof businessConfig>,
+  ) {
+    this.normalizeOptions = { defaultCountry: business.defaultCountry, timezone: business.timezone };
+  }
+
+  async handle(request: WebhookRequest, arrivalPath: ArrivalPath = 'webhook'): Promise<WebhookReply> {
+    const delivery = toDeliveryRecord(request);
+    let fields: unknown;
+    let call: CallEvent;
+    try {
+      fields = decodeWebhookPayload(request);
+      call = normalizeCall(fields, this.normalizeOptions);
+    } catch (error) {
+      if (error instanceof DomainError) return this.reject(request, delivery, error);
+      throw error;
+    }
+
+    try {
+      const result = await this.ingest.ingest(call, arrivalPath, fields, delivery);
+      this.logger.log(
+        `Delivery ${request.requestId} via ${arrivalPath}: ${result.outcome}, call ${result.callId}, ` +
+          `phone ${maskPhone(call.customerPhone)}, lead ${result.leadId ?? '-'}`,
+      );
+      return {
+        status: 200,
+        body: { success: true, outcome: result.outcome, leadId: result.leadId, callId: result.callId },
+      };
+    } catch (error) {
+      if (error instanceof StorageUnavailableError) return this.unavailable(request, error);
+      throw error;
+    }
+  }
+
+  /** Stores a delivery that could not be processed, and answers with its code. */
+  async reject(request: WebhookRequest, delivery: DeliveryRecord, error: DomainError): Promise<WebhookReply> {
+    const status = statusOfDomainError(error);
+    try {
+      await this.repository.recordDelivery({ ...delivery, httpStatus: status, errorCode: error.code });
+    } catch (storageError) {
+      if (storageError instanceof StorageUnavailableError) return this.unavailable(request, storageError);
+      throw storageError;
+    }
+    this.logger.warn(`Delivery ${request.requestId} rejected with ${status} ${error.code}`);
+    return { status, body: { success: false, code: error.code, message: error.message } };
+  }
+
+  private unavailable(request: WebhookRequest, error: StorageUnavailableError): WebhookReply {
+    this.logger.error(`Delivery ${request.requestId} not stored: the database is unavailable`);
+    return { status: 503, body: { success: false, code: error.code, message: error.message } };
+  }
+}

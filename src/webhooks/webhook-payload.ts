@@ -1,0 +1,66 @@
+import { InvalidPayloadError, parseFormOrQuery } from '../knowlarity';
+import { isPlainObject } from '../knowlarity/values';
+import { UnsupportedMediaTypeError } from './webhook.errors';
+
+/** A webhook request as the transport received it, before any interpretation. */
+export interface WebhookRequest {
+  requestId: string;
+  method: string;
+  path: string;
+  contentType?: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** The raw query string without the leading `?` (and without the URL token). */
+  rawQuery: string;
+  rawBody?: Buffer;
+  /** The body as the transport's parser left it: an object for JSON and forms. */
+  parsedBody?: unknown;
+  bodyParseError?: string;
+  remoteAddress?: string;
+}
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
+const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
+const TEXT_TYPE = /^text\/plain\b/i;
+
+/**
+ * Reads the call fields out of a webhook request in any of the ways Knowlarity sends them: a GET
+ * query string, a form body, JSON, or JSON sent as text/plain. Query parameters are kept beneath
+ * body fields, so a POST that carries some fields in its URL loses nothing.
+ *
+ * @throws InvalidPayloadError for a body that cannot be parsed.
+ * @throws UnsupportedMediaTypeError for any other content type.
+ */
+export function decodeWebhookPayload(request: WebhookRequest): unknown {
+  const queryFields = parseFormOrQuery(request.rawQuery);
+  if (request.method === 'GET' || !request.rawBody || request.rawBody.length === 0) {
+    return queryFields;
+  }
+  const body = bodyOf(request);
+  return isPlainObject(body) ? { ...queryFields, ...body } : body;
+}
+
+function bodyOf(request: WebhookRequest): unknown {
+  const contentType = request.contentType ?? '';
+  if (JSON_TYPE.test(contentType) || FORM_TYPE.test(contentType)) {
+    if (request.bodyParseError) throw new InvalidPayloadError('The body is not valid JSON.');
+    return request.parsedBody;
+  }
+  if (TEXT_TYPE.test(contentType) || contentType === '') {
+    return parseText(request.rawBody!.toString('utf8'));
+  }
+  throw new UnsupportedMediaTypeError();
+}
+
+/** Some accounts send JSON (or a form body) as text/plain or with no content type at all. */
+function parseText(text: string): unknown {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      throw new InvalidPayloadError('The body looks like JSON but does not parse.');
+    }
+  }
+  if (/^[^=&\s]+=/.test(trimmed)) return parseFormOrQuery(trimmed);
+  throw new InvalidPayloadError('The body is neither JSON nor a form body.');
+}
