@@ -358,6 +358,18 @@ describe('normalizeCall', () => {
       expect(event.direction).toBe('inbound');
     });
 
+    it('treats Call_Type and call_type as one field, first non-empty value winning', () => {
+      expect(normalize(answered({ Call_Type: '', call_type: 'outgoing' })).direction).toBe(
+        'outbound',
+      );
+    });
+
+    it('falls through an empty Call_Type to call_direction', () => {
+      expect(normalize(answered({ Call_Type: 'None', call_direction: 'outbound' })).direction).toBe(
+        'outbound',
+      );
+    });
+
     it('falls through an unknown Call_Type to call_direction', () => {
       expect(normalize(answered({ Call_Type: '7', call_direction: 'outbound' })).direction).toBe(
         'outbound',
