@@ -1,0 +1,96 @@
+import { PGlite } from '@electric-sql/pglite';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Pool } from 'pg';
+import { PgliteRepository } from '../../src/database/drivers/pglite.repository';
+import { PostgresRepository } from '../../src/database/drivers/postgres.repository';
+import { migratePool, pgliteSession } from '../../src/database/migration-sessions';
+import { loadMigrations, migrate } from '../../src/database/migrator';
+
+/** Raw SQL on a test database, for arranging rows and asserting on them. */
+export type Sql = <R = Record<string, unknown>>(text: string, params?: unknown[]) => Promise<R[]>;
+
+export interface TestDatabase {
+  kind: 'pglite' | 'postgres';
+  sql: Sql;
+  /** Runs a SQL function call the way the drivers do, for the PostgREST stand-in. */
+  query: (text: string, params: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>;
+  /** A connection string for postgres databases (undefined for PGlite). */
+  url?: string;
+  close(): Promise<void>;
+}
+
+export const serverUrl = process.env.TEST_DATABASE_URL;
+
+/** `describe` for suites that need the PostgreSQL server; CI always sets TEST_DATABASE_URL. */
+export const describeWithServer = serverUrl ? describe : describe.skip;
+
+// Creating a PGlite data dir runs initdb (seconds); loading a dumped one takes a fraction of
+// that. The dump is cached per migration set, so every suite starts from a migrated database.
+function pgliteDumpPath(): string {
+  const digest = createHash('sha256')
+    .update(loadMigrations().map((m) => m.checksum).join(','))
+    .digest('hex')
+    .slice(0, 16);
+  return join(tmpdir(), `knowlarity-lead-sync-pglite-${digest}.tar.gz`);
+}
+
+async function migratedPgliteDump(): Promise<Blob> {
+  const path = pgliteDumpPath();
+  if (!existsSync(path)) {
+    const db = await PGlite.create('memory://');
+    await migrate(pgliteSession(db));
+    const dump = await db.dumpDataDir('gzip');
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()));
+    require('node:fs').renameSync(tmp, path);
+    await db.close();
+  }
+  return new Blob([readFileSync(path)]);
+}
+
+/** A fresh, migrated in-memory PGlite and its repository. */
+export async function createPgliteDatabase(options: { migrated?: boolean } = {}) {
+  const repository = options.migrated === false
+    ? await PgliteRepository.open('memory://')
+    : await PgliteRepository.open('memory://', await migratedPgliteDump());
+  const db = repository.db;
+  const database: TestDatabase = {
+    kind: 'pglite',
+    sql: async (text, params) => (await db.query<any>(text, params)).rows,
+    query: (text, params) => db.query(text, params) as Promise<{ rows: Record<string, unknown>[] }>,
+    close: () => repository.close(),
+  };
+  return { database, repository };
+}
+
+/** A fresh database on the PostgreSQL server (dropped by close), optionally migrated. */
+export async function createServerDatabase(options: { migrated?: boolean } = {}) {
+  if (!serverUrl) throw new Error('TEST_DATABASE_URL is not set');
+  const name = `kls_test_${randomBytes(6).toString('hex')}`;
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const repository = PostgresRepository.connect(url.toString(), 20);
+  if (options.migrated !== false) await migratePool(repository.pool);
+  const pool: Pool = repository.pool;
+  const database: TestDatabase = {
+    kind: 'postgres',
+    url: url.toString(),
+    sql: async (text, params) => (await pool.query(text, params)).rows,
+    query: (text, params) => pool.query(text, params),
+    close: async () => {
+      await repository.close().catch(() => undefined);
+      const cleanup = new Client({ connectionString: serverUrl });
+      await cleanup.connect();
+      await cleanup.query(`drop database if exists ${name} with (force)`);
+      await cleanup.end();
+    },
+  };
+  return { database, repository };
+}
