@@ -7,7 +7,7 @@ import { SupabaseRepository } from './drivers/supabase.repository';
 import { LeadSyncRepository } from './lead-sync.repository';
 import { migratePool, pgliteSession } from './migration-sessions';
 import { expectedSchemaVersion, migrate } from './migrator';
-import { SchemaBehindError } from './storage.errors';
+import { SchemaBehindError, StorageError } from './storage.errors';
 
 const logger = new Logger('DatabaseModule');
 
@@ -28,24 +28,34 @@ export async function openRepository(
     }
     case 'postgres': {
       const repository = PostgresRepository.connect(config.databaseUrl!, config.poolSize);
-      await migratePool(repository.pool);
+      await closeOnFailure(repository, () => migratePool(repository.pool));
       logger.log('Using PostgreSQL');
       return repository;
     }
     case 'supabase': {
       const repository = SupabaseRepository.connect(config.supabaseUrl!, config.supabaseServiceRoleKey!);
-      await assertSchemaCurrent(repository);
+      await closeOnFailure(repository, () => assertSchemaCurrent(repository));
       logger.log('Using Supabase');
       return repository;
     }
   }
 }
 
+async function closeOnFailure(repository: LeadSyncRepository, step: () => Promise<unknown>) {
+  try {
+    await step();
+  } catch (error) {
+    await repository.close().catch(() => undefined);
+    throw error;
+  }
+}
+
 export async function assertSchemaCurrent(repository: LeadSyncRepository): Promise<void> {
   const expected = expectedSchemaVersion();
-  const found = await repository.schemaVersion().catch((error: { code?: string }) => {
-    // The version function itself is missing: nothing has been migrated yet.
-    if (error.code === 'storage_error') return 0;
+  const found = await repository.schemaVersion().catch((error: unknown) => {
+    // The version function itself is missing (PostgreSQL 42883, PostgREST PGRST202): nothing
+    // has been migrated yet.
+    if (error instanceof StorageError && ['42883', 'PGRST202'].includes(error.sqlState ?? '')) return 0;
     throw error;
   });
   if (found < expected) throw new SchemaBehindError(found, expected);

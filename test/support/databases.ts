@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
@@ -29,23 +29,23 @@ export const describeWithServer = serverUrl ? describe : describe.skip;
 
 // Creating a PGlite data dir runs initdb (seconds); loading a dumped one takes a fraction of
 // that. The dump is cached per migration set, so every suite starts from a migrated database.
-function pgliteDumpPath(): string {
+function pgliteDumpPath(migrated: boolean): string {
   const digest = createHash('sha256')
-    .update(loadMigrations().map((m) => m.checksum).join(','))
+    .update(migrated ? loadMigrations().map((m) => m.checksum).join(',') : 'empty')
     .digest('hex')
     .slice(0, 16);
   return join(tmpdir(), `knowlarity-lead-sync-pglite-${digest}.tar.gz`);
 }
 
-async function migratedPgliteDump(): Promise<Blob> {
-  const path = pgliteDumpPath();
+async function pgliteDump(migrated: boolean): Promise<Blob> {
+  const path = pgliteDumpPath(migrated);
   if (!existsSync(path)) {
     const db = await PGlite.create('memory://');
-    await migrate(pgliteSession(db));
+    if (migrated) await migrate(pgliteSession(db));
     const dump = await db.dumpDataDir('gzip');
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()));
-    require('node:fs').renameSync(tmp, path);
+    renameSync(tmp, path);
     await db.close();
   }
   return new Blob([readFileSync(path)]);
@@ -53,13 +53,13 @@ async function migratedPgliteDump(): Promise<Blob> {
 
 /** A fresh, migrated in-memory PGlite and its repository. */
 export async function createPgliteDatabase(options: { migrated?: boolean } = {}) {
-  const repository = options.migrated === false
-    ? await PgliteRepository.open('memory://')
-    : await PgliteRepository.open('memory://', await migratedPgliteDump());
+  const repository = await PgliteRepository.open('memory://', await pgliteDump(options.migrated !== false));
   const db = repository.db;
   const database: TestDatabase = {
     kind: 'pglite',
-    sql: async (text, params) => (await db.query<any>(text, params)).rows,
+    // Without parameters, exec: it takes several statements, like pg's simple query protocol.
+    sql: async (text, params) =>
+      params ? (await db.query<any>(text, params)).rows : ((await db.exec(text)).at(-1)?.rows as any[]) ?? [],
     query: (text, params) => db.query(text, params) as Promise<{ rows: Record<string, unknown>[] }>,
     close: () => repository.close(),
   };

@@ -36,6 +36,9 @@ export class SupabaseRepository extends LeadSyncRepository {
       if (status === 0 || status >= 502 || !error.code || isUnavailable(error)) {
         throw new StorageUnavailableError(error);
       }
+      if (status === 401 || status === 403) {
+        throw new StorageError(`Supabase rejected the service role key (HTTP ${status}).`, error.code);
+      }
       throw new StorageError(error.message, error.code);
     }
     return data as T;

@@ -1,0 +1,44 @@
+import { parseDatabaseConfig } from './database.config';
+import { validateEnvironment } from './index';
+
+describe('configuration', () => {
+  describe('database driver resolution', () => {
+    it('defaults to the embedded database in ./.data/pglite', () => {
+      expect(parseDatabaseConfig({})).toMatchObject({ driver: 'pglite', pgliteDataDir: './.data/pglite' });
+    });
+
+    it('uses postgres when DATABASE_URL is set', () => {
+      expect(parseDatabaseConfig({ DATABASE_URL: 'postgres://db/x' }).driver).toBe('postgres');
+    });
+
+    it('prefers supabase when its URL and service role key are both set', () => {
+      const config = parseDatabaseConfig({
+        DATABASE_URL: 'postgres://db/x',
+        SUPABASE_URL: 'https://abc.supabase.co',
+        SUPABASE_SERVICE_ROLE_KEY: 'k',
+      });
+      expect(config.driver).toBe('supabase');
+    });
+
+    it('lets DATABASE_DRIVER choose explicitly', () => {
+      expect(parseDatabaseConfig({ DATABASE_DRIVER: 'pglite', DATABASE_URL: 'postgres://db/x' }).driver).toBe('pglite');
+    });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /PORT must be an integer/],
+    [{ DATABASE_DRIVER: 'mysql' }, /DATABASE_DRIVER must be one of pglite, postgres, supabase/],
+    [{ DATABASE_DRIVER: 'postgres' }, /DATABASE_URL is required/],
+    [{ DATABASE_DRIVER: 'supabase', SUPABASE_URL: 'https://x.supabase.co' }, /SUPABASE_SERVICE_ROLE_KEY is required/],
+    [{ BUSINESS_TIMEZONE: 'Mars/Olympus' }, /BUSINESS_TIMEZONE must be an IANA time zone/],
+    [{ KNOWLARITY_OUTBOUND_CREATES_LEADS: 'yes' }, /KNOWLARITY_OUTBOUND_CREATES_LEADS must be true or false/],
+    [{ KNOWLARITY_NUMBER_SOURCES: '+919600000301' }, /KNOWLARITY_NUMBER_SOURCES must be a comma-separated list/],
+    [{ KNOWLARITY_IGNORED_CALLERS: 'reception' }, /KNOWLARITY_IGNORED_CALLERS holds "reception"/],
+  ])('stops boot on %j with a message naming the variable', (env, message) => {
+    expect(() => validateEnvironment(env)).toThrow(message);
+  });
+
+  it('reads the string false as false', () => {
+    expect(() => validateEnvironment({ KNOWLARITY_OUTBOUND_CREATES_LEADS: 'false' })).not.toThrow();
+  });
+});
