@@ -30,10 +30,13 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
 }
 
 export async function createApp(): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), createFastifyAdapter(), {
-    bodyParser: false,
-    bufferLogs: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(),
+    createFastifyAdapter(),
+    {
+      bodyParser: false,
+      bufferLogs: false,
+    },
+  );
   return configureApp(app);
 }
-

@@ -2,13 +2,16 @@
  * Migrations: applied once and tracked, safe to re-run (the ledger and the SQL itself), and
  * additive on top of a CRM database that already holds its own tables with extra columns.
  */
-import { PgliteRepository } from '../src/database/drivers/pglite.repository';
-import { PostgresRepository } from '../src/database/drivers/postgres.repository';
 import { LeadSyncRepository } from '../src/database/lead-sync.repository';
 import { migratePool, pgliteSession } from '../src/database/migration-sessions';
 import { expectedSchemaVersion, loadMigrations, migrate } from '../src/database/migrator';
 import { freshPhone, makeCall, testRules } from './support/calls';
-import { createPgliteDatabase, createServerDatabase, serverUrl, TestDatabase } from './support/databases';
+import {
+  createPgliteDatabase,
+  createServerDatabase,
+  serverUrl,
+  TestDatabase,
+} from './support/databases';
 
 interface Fresh {
   database: TestDatabase;
@@ -22,7 +25,7 @@ const targets: { name: string; available: boolean; open(): Promise<Fresh> }[] = 
     available: true,
     open: async () => {
       const { database, repository } = await createPgliteDatabase({ migrated: false });
-      const db = (repository as PgliteRepository).db;
+      const db = repository.db;
       return { database, repository, migrate: () => migrate(pgliteSession(db)) };
     },
   },
@@ -31,7 +34,11 @@ const targets: { name: string; available: boolean; open(): Promise<Fresh> }[] = 
     available: !!serverUrl,
     open: async () => {
       const { database, repository } = await createServerDatabase({ migrated: false });
-      return { database, repository, migrate: () => migratePool((repository as PostgresRepository).pool) };
+      return {
+        database,
+        repository,
+        migrate: () => migratePool(repository.pool),
+      };
     },
   },
 ];
@@ -73,13 +80,20 @@ for (const target of targets) {
         const first = await fresh.migrate();
         const second = await fresh.migrate();
         for (const migration of loadMigrations()) await fresh.database.sql(migration.sql);
-        const ledger = await fresh.database.sql('select version, name from knowlarity_schema_migrations order by version');
+        const ledger = await fresh.database.sql(
+          'select version, name from knowlarity_schema_migrations order by version',
+        );
 
         expect(first).toEqual(loadMigrations().map((m) => m.version));
         expect(second).toEqual([]);
         expect(ledger.map((row) => Number(row.version))).toEqual(first);
         expect(await fresh.repository.schemaVersion()).toBe(expectedSchemaVersion());
-        const result = await fresh.repository.ingestCall(makeCall(freshPhone()), 'webhook', testRules, null);
+        const result = await fresh.repository.ingestCall(
+          makeCall(freshPhone()),
+          'webhook',
+          testRules,
+          null,
+        );
         expect(result.outcome).toBe('lead_created');
       } finally {
         await fresh.database.close();
@@ -92,21 +106,43 @@ for (const target of targets) {
         await fresh.database.sql(EXISTING_CRM);
 
         await fresh.migrate();
-        const cross = await fresh.repository.ingestCall(makeCall('9811111111'), 'webhook', testRules, null);
-        const created = await fresh.repository.ingestCall(makeCall(freshPhone()), 'webhook', testRules, null);
+        const cross = await fresh.repository.ingestCall(
+          makeCall('9811111111'),
+          'webhook',
+          testRules,
+          null,
+        );
+        const created = await fresh.repository.ingestCall(
+          makeCall(freshPhone()),
+          'webhook',
+          testRules,
+          null,
+        );
 
         expect(cross.outcome).toBe('cross_source_duplicate');
         expect(created.outcome).toBe('lead_created');
         const [existing] = await fresh.database.sql(
           "select full_name, branch_code, budget_inr::text as budget from leads_master where phone_number_normalized = '9811111111'",
         );
-        expect(existing).toEqual({ full_name: 'Existing Customer', branch_code: 'PUNE', budget: '1500000' });
-        const [newLead] = await fresh.database.sql('select branch_code from leads_master where id = $1', [created.leadId]);
+        expect(existing).toEqual({
+          full_name: 'Existing Customer',
+          branch_code: 'PUNE',
+          budget: '1500000',
+        });
+        const [newLead] = await fresh.database.sql(
+          'select branch_code from leads_master where id = $1',
+          [created.leadId],
+        );
         expect(newLead.branch_code).toBe('HQ');
         const sources = await fresh.database.sql<{ display_name: string; color: string }>(
           'select display_name, color from sources order by id',
         );
-        expect(sources.map((s) => s.display_name)).toEqual(['Walk-in', 'Walk-in', 'Google Ads', 'Knowlarity']);
+        expect(sources.map((s) => s.display_name)).toEqual([
+          'Walk-in',
+          'Walk-in',
+          'Google Ads',
+          'Knowlarity',
+        ]);
         // The CRM's own tables keep their own access rules: no row level security forced on them.
         const [rls] = await fresh.database.sql(
           "select relrowsecurity as on from pg_class where relname = 'leads_master'",

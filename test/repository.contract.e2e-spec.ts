@@ -67,8 +67,15 @@ for (const target of repositoryTargets) {
 
     it('uses the caller name when the payload carries one', async () => {
       const phone = freshPhone();
-      const result = await repository.ingestCall(makeCall(phone, { callerName: 'Asha Rao' }), 'poll', testRules, null);
-      const [lead] = await database.sql('select full_name from leads_master where id = $1', [result.leadId]);
+      const result = await repository.ingestCall(
+        makeCall(phone, { callerName: 'Asha Rao' }),
+        'poll',
+        testRules,
+        null,
+      );
+      const [lead] = await database.sql('select full_name from leads_master where id = $1', [
+        result.leadId,
+      ]);
       expect(lead.full_name).toBe('Asha Rao');
     });
 
@@ -77,7 +84,12 @@ for (const target of repositoryTargets) {
       const first = await repository.ingestCall(makeCall(phone), 'webhook', testRules, null);
       const before = await tableCounts(database);
 
-      const second = await repository.ingestCall(makeCall(phone, { missed: true }), 'webhook', testRules, null);
+      const second = await repository.ingestCall(
+        makeCall(phone, { missed: true }),
+        'webhook',
+        testRules,
+        null,
+      );
 
       expect(second).toMatchObject({ outcome: 'same_source_duplicate', leadId: first.leadId });
       const after = await tableCounts(database);
@@ -96,7 +108,12 @@ for (const target of repositoryTargets) {
       const metaCall = makeCall(phone, { srNumber: META_SR });
 
       const cross = await repository.ingestCall(metaCall, 'webhook', testRules, { via: 'meta' });
-      const again = await repository.ingestCall(makeCall(phone, { srNumber: META_SR }), 'poll', testRules, null);
+      const again = await repository.ingestCall(
+        makeCall(phone, { srNumber: META_SR }),
+        'poll',
+        testRules,
+        null,
+      );
 
       expect(cross).toMatchObject({ outcome: 'cross_source_duplicate', leadId: Number(newer.id) });
       expect(again).toMatchObject({ outcome: 'same_source_duplicate', leadId: Number(newer.id) });
@@ -107,9 +124,18 @@ for (const target of repositoryTargets) {
         [phone],
       );
       expect(history).toEqual([
-        { lead_id: Number(newer.id), external_id: metaCall.callId, is_primary: false, raw_payload: { via: 'meta' }, display_name: 'Meta' },
+        {
+          lead_id: Number(newer.id),
+          external_id: metaCall.callId,
+          is_primary: false,
+          raw_payload: { via: 'meta' },
+          display_name: 'Meta',
+        },
       ]);
-      const leads = await database.sql('select id from leads_master where phone_number_normalized = $1', [phone]);
+      const leads = await database.sql(
+        'select id from leads_master where phone_number_normalized = $1',
+        [phone],
+      );
       expect(leads).toHaveLength(2);
     });
 
@@ -122,16 +148,29 @@ for (const target of repositoryTargets) {
 
       const replay = await repository.ingestCall(call, 'replay', testRules, null);
 
-      expect(replay).toEqual(expect.objectContaining({ outcome: 'duplicate_call', leadId: first.leadId, callId: call.callId }));
+      expect(replay).toEqual(
+        expect.objectContaining({
+          outcome: 'duplicate_call',
+          leadId: first.leadId,
+          callId: call.callId,
+        }),
+      );
       expect(await tableCounts(database)).toEqual(before);
       expect(await repository.sourceLeadCounts('Asia/Kolkata', new Date())).toEqual(countsBefore);
-      const [row] = await database.sql('select arrival_paths, seen_count from knowlarity_calls where call_id = $1', [call.callId]);
+      const [row] = await database.sql(
+        'select arrival_paths, seen_count from knowlarity_calls where call_id = $1',
+        [call.callId],
+      );
       expect(row).toEqual({ arrival_paths: ['webhook', 'replay'], seen_count: 2 });
     });
 
     it('a webhook and a call-log record of the same call collapse into one row with the richer fields', async () => {
       const phone = freshPhone();
-      const webhook = makeCall(phone, { recordingUrl: null, agentNumber: null, durationSeconds: 0 });
+      const webhook = makeCall(phone, {
+        recordingUrl: null,
+        agentNumber: null,
+        durationSeconds: 0,
+      });
       const logRecord = {
         ...webhook,
         recordingUrl: 'https://sr.knowlarity.com/vr/fetchsound/?callid=x',
@@ -163,10 +202,20 @@ for (const target of repositoryTargets) {
 
     it('outbound calls link to an existing lead and never create one unless configured', async () => {
       const stranger = freshPhone();
-      const unmatched = await repository.ingestCall(makeCall(stranger, { direction: 'outbound' }), 'poll', testRules, null);
+      const unmatched = await repository.ingestCall(
+        makeCall(stranger, { direction: 'outbound' }),
+        'poll',
+        testRules,
+        null,
+      );
       const known = freshPhone();
       const lead = await repository.ingestCall(makeCall(known), 'poll', testRules, null);
-      const linked = await repository.ingestCall(makeCall(known, { direction: 'outbound' }), 'poll', testRules, null);
+      const linked = await repository.ingestCall(
+        makeCall(known, { direction: 'outbound' }),
+        'poll',
+        testRules,
+        null,
+      );
       const created = await repository.ingestCall(
         makeCall(freshPhone(), { direction: 'outbound' }),
         'poll',
@@ -177,13 +226,20 @@ for (const target of repositoryTargets) {
       expect(unmatched).toMatchObject({ outcome: 'call_unmatched', leadId: null });
       expect(linked).toMatchObject({ outcome: 'call_linked', leadId: lead.leadId });
       expect(created.outcome).toBe('lead_created');
-      const leads = await database.sql('select id from leads_master where phone_number_normalized = $1', [stranger]);
+      const leads = await database.sql(
+        'select id from leads_master where phone_number_normalized = $1',
+        [stranger],
+      );
       expect(leads).toEqual([]);
     });
 
     it('ignores calls to numbers outside the allowlist and from ignored callers, but records them', async () => {
       const agentPhone = freshPhone();
-      const rules = { ...testRules, allowedNumbers: ['+919600000301'], ignoredCallers: [`+91${agentPhone}`] };
+      const rules = {
+        ...testRules,
+        allowedNumbers: ['+919600000301'],
+        ignoredCallers: [`+91${agentPhone}`],
+      };
       const otherNumber = makeCall(freshPhone(), { srNumber: '+919600000999' });
       const fromAgent = makeCall(agentPhone);
 
@@ -192,7 +248,10 @@ for (const target of repositoryTargets) {
         await repository.ingestCall(fromAgent, 'webhook', rules, null),
       ];
 
-      expect(results.map((r) => [r.outcome, r.leadId])).toEqual([['ignored', null], ['ignored', null]]);
+      expect(results.map((r) => [r.outcome, r.leadId])).toEqual([
+        ['ignored', null],
+        ['ignored', null],
+      ]);
       const rows = await database.sql(
         'select outcome from knowlarity_calls where call_id = any($1) order by outcome',
         [[otherNumber.callId, fromAgent.callId]],
@@ -206,21 +265,49 @@ for (const target of repositoryTargets) {
       const rules = { ...testRules, numberSources: { ...testRules.numberSources, [sr]: source } };
       const phones = [freshPhone(), freshPhone(), freshPhone()];
       const today = new Date('2026-11-20T06:00:00Z');
-      for (const phone of phones) await repository.ingestCall(makeCall(phone, { srNumber: sr, startedAt: today }), 'webhook', rules, null);
-      await repository.ingestCall(makeCall(phones[0], { srNumber: sr, startedAt: today }), 'webhook', rules, null);
+      for (const phone of phones)
+        await repository.ingestCall(
+          makeCall(phone, { srNumber: sr, startedAt: today }),
+          'webhook',
+          rules,
+          null,
+        );
+      await repository.ingestCall(
+        makeCall(phones[0], { srNumber: sr, startedAt: today }),
+        'webhook',
+        rules,
+        null,
+      );
       // One phone already a lead elsewhere: a history row credits this source too.
       const elsewhere = freshPhone();
       await repository.ingestCall(makeCall(elsewhere), 'webhook', testRules, null);
-      await repository.ingestCall(makeCall(elsewhere, { srNumber: sr, startedAt: today }), 'webhook', rules, null);
-
-      const counts = await repository.sourceLeadCounts('Asia/Kolkata', new Date('2026-11-20T12:00:00Z'));
-      const refreshed = await repository.refreshSourceCounts('Asia/Kolkata', new Date('2026-11-20T12:00:00Z'));
-
-      const [row] = await database.sql<{ id: number; total_leads_count: number; todays_leads_count: number }>(
-        'select id, total_leads_count, todays_leads_count from sources where display_name = $1',
-        [source],
+      await repository.ingestCall(
+        makeCall(elsewhere, { srNumber: sr, startedAt: today }),
+        'webhook',
+        rules,
+        null,
       );
-      expect(counts.find((c) => c.sourceId === Number(row.id))).toMatchObject({ totalLeads: 4, todaysLeads: 4 });
+
+      const counts = await repository.sourceLeadCounts(
+        'Asia/Kolkata',
+        new Date('2026-11-20T12:00:00Z'),
+      );
+      const refreshed = await repository.refreshSourceCounts(
+        'Asia/Kolkata',
+        new Date('2026-11-20T12:00:00Z'),
+      );
+
+      const [row] = await database.sql<{
+        id: number;
+        total_leads_count: number;
+        todays_leads_count: number;
+      }>('select id, total_leads_count, todays_leads_count from sources where display_name = $1', [
+        source,
+      ]);
+      expect(counts.find((c) => c.sourceId === Number(row.id))).toMatchObject({
+        totalLeads: 4,
+        todaysLeads: 4,
+      });
       expect(refreshed.updated).toBeGreaterThanOrEqual(1);
       expect(row).toMatchObject({ total_leads_count: 4, todays_leads_count: 4 });
     });
@@ -230,18 +317,49 @@ for (const target of repositoryTargets) {
       const sr = '+919600000888';
       const rules = { ...testRules, numberSources: { [sr]: source } };
       // 23:59 IST on the 20th is 18:29Z; 00:01 IST on the 21st is 18:31Z.
-      await repository.ingestCall(makeCall(freshPhone(), { srNumber: sr, startedAt: new Date('2026-11-20T18:29:00Z') }), 'poll', rules, null);
-      await repository.ingestCall(makeCall(freshPhone(), { srNumber: sr, startedAt: new Date('2026-11-20T18:31:00Z') }), 'poll', rules, null);
-      await repository.ingestCall(makeCall(freshPhone(), { srNumber: sr, startedAt: new Date('2026-11-20T18:32:00Z') }), 'poll', rules, null);
-      const [{ id }] = await database.sql<{ id: number }>('select id from sources where display_name = $1', [source]);
+      await repository.ingestCall(
+        makeCall(freshPhone(), { srNumber: sr, startedAt: new Date('2026-11-20T18:29:00Z') }),
+        'poll',
+        rules,
+        null,
+      );
+      await repository.ingestCall(
+        makeCall(freshPhone(), { srNumber: sr, startedAt: new Date('2026-11-20T18:31:00Z') }),
+        'poll',
+        rules,
+        null,
+      );
+      await repository.ingestCall(
+        makeCall(freshPhone(), { srNumber: sr, startedAt: new Date('2026-11-20T18:32:00Z') }),
+        'poll',
+        rules,
+        null,
+      );
+      const [{ id }] = await database.sql<{ id: number }>(
+        'select id from sources where display_name = $1',
+        [source],
+      );
       const todayAt = async (iso: string) =>
-        (await repository.sourceLeadCounts('Asia/Kolkata', new Date(iso))).find((c) => c.sourceId === Number(id));
+        (await repository.sourceLeadCounts('Asia/Kolkata', new Date(iso))).find(
+          (c) => c.sourceId === Number(id),
+        );
 
-      expect(await todayAt('2026-11-20T18:29:30Z')).toMatchObject({ totalLeads: 3, todaysLeads: 1 });
-      expect(await todayAt('2026-11-20T18:30:00Z')).toMatchObject({ totalLeads: 3, todaysLeads: 2 });
-      expect(await todayAt('2026-11-22T00:00:00Z')).toMatchObject({ totalLeads: 3, todaysLeads: 0 });
+      expect(await todayAt('2026-11-20T18:29:30Z')).toMatchObject({
+        totalLeads: 3,
+        todaysLeads: 1,
+      });
+      expect(await todayAt('2026-11-20T18:30:00Z')).toMatchObject({
+        totalLeads: 3,
+        todaysLeads: 2,
+      });
+      expect(await todayAt('2026-11-22T00:00:00Z')).toMatchObject({
+        totalLeads: 3,
+        todaysLeads: 0,
+      });
       await repository.refreshSourceCounts('Asia/Kolkata', new Date('2026-11-20T18:30:00Z'));
-      const [row] = await database.sql('select todays_leads_count from sources where id = $1', [id]);
+      const [row] = await database.sql('select todays_leads_count from sources where id = $1', [
+        id,
+      ]);
       expect(row.todays_leads_count).toBe(2);
     });
 
@@ -258,14 +376,27 @@ for (const target of repositoryTargets) {
         remoteAddress: '127.0.0.1',
       };
 
-      const accepted = await repository.ingestCall(call, 'webhook', testRules, { nul: 'a\u0000b' }, delivery);
-      const rejected = await repository.recordDelivery({ ...delivery, requestId: 'req-2', httpStatus: 422, errorCode: 'no_customer_phone' });
+      const accepted = await repository.ingestCall(
+        call,
+        'webhook',
+        testRules,
+        { nul: 'a\u0000b' },
+        delivery,
+      );
+      const rejected = await repository.recordDelivery({
+        ...delivery,
+        requestId: 'req-2',
+        httpStatus: 422,
+        errorCode: 'no_customer_phone',
+      });
 
       const rows = await database.sql(
         'select id, request_id, http_status, error_code, outcome, call_id, raw_body from webhook_deliveries where id = any($1) order by id',
         [[accepted.deliveryId, rejected.deliveryId]],
       );
-      expect(rows.map((r) => [r.request_id, r.http_status, r.error_code, r.outcome, r.call_id])).toEqual([
+      expect(
+        rows.map((r) => [r.request_id, r.http_status, r.error_code, r.outcome, r.call_id]),
+      ).toEqual([
         ['req-1', 200, null, 'lead_created', call.callId],
         ['req-2', 422, 'no_customer_phone', null, null],
       ]);
@@ -283,24 +414,34 @@ for (const target of repositoryTargets) {
       const phone = freshPhone();
       const calls = Array.from({ length: 50 }, () => makeCall(phone));
 
-      const results = await Promise.all(calls.map((call) => repository.ingestCall(call, 'webhook', testRules, null)));
+      const results = await Promise.all(
+        calls.map((call) => repository.ingestCall(call, 'webhook', testRules, null)),
+      );
 
       const outcomes = results.map((r) => r.outcome).sort();
       expect(outcomes.filter((o) => o === 'lead_created')).toHaveLength(1);
       expect(outcomes.filter((o) => o === 'same_source_duplicate')).toHaveLength(49);
       expect(new Set(results.map((r) => r.leadId)).size).toBe(1);
-      const leads = await database.sql('select id from leads_master where phone_number_normalized = $1', [phone]);
+      const leads = await database.sql(
+        'select id from leads_master where phone_number_normalized = $1',
+        [phone],
+      );
       expect(leads).toHaveLength(1);
     });
 
     it('the same call delivered 20 times at once is one call row', async () => {
       const call = makeCall(freshPhone());
 
-      const results = await Promise.all(Array.from({ length: 20 }, () => repository.ingestCall(call, 'webhook', testRules, null)));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => repository.ingestCall(call, 'webhook', testRules, null)),
+      );
 
       expect(results.filter((r) => r.outcome === 'lead_created')).toHaveLength(1);
       expect(results.filter((r) => r.outcome === 'duplicate_call')).toHaveLength(19);
-      const [row] = await database.sql('select seen_count from knowlarity_calls where call_id = $1', [call.callId]);
+      const [row] = await database.sql(
+        'select seen_count from knowlarity_calls where call_id = $1',
+        [call.callId],
+      );
       expect(row.seen_count).toBe(20);
     });
   });

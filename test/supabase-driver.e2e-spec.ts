@@ -29,7 +29,10 @@ describe('supabase driver', () => {
     let url: string;
     ({ database, postgrest, url } = await standIn(true));
     // The same factory main.ts uses, chosen by configuration alone.
-    const config = parseDatabaseConfig({ SUPABASE_URL: url, SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY });
+    const config = parseDatabaseConfig({
+      SUPABASE_URL: url,
+      SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY,
+    });
     expect(config.driver).toBe('supabase');
     repository = await openRepository(config);
     running = await startApp({ repository });
@@ -52,14 +55,21 @@ describe('supabase driver', () => {
 
     expect(await response.json()).toMatchObject({ success: true, outcome: 'lead_created' });
     expect(postgrest.calls).toEqual(['knowlarity_ingest_call']);
-    const leads = await database.sql('select id from leads_master where phone_number_normalized = $1', [phone]);
+    const leads = await database.sql(
+      'select id from leads_master where phone_number_normalized = $1',
+      [phone],
+    );
     expect(leads).toHaveLength(1);
   });
 
   it('answers 503 storage_unavailable while the database is unreachable, and recovers', async () => {
     const body = JSON.stringify({ caller_id: freshPhone(), callid: `down-${Date.now()}` });
     const send = () =>
-      fetch(`${running.url}/webhooks/knowlarity`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      fetch(`${running.url}/webhooks/knowlarity`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
 
     postgrest.databaseDown = true;
     const during = await send();
@@ -67,7 +77,11 @@ describe('supabase driver', () => {
     const after = await send();
 
     expect(during.status).toBe(503);
-    expect(await during.json()).toEqual({ success: false, code: 'storage_unavailable', message: expect.any(String) });
+    expect(await during.json()).toEqual({
+      success: false,
+      code: 'storage_unavailable',
+      message: expect.any(String),
+    });
     expect(after.status).toBe(200);
     expect((await after.json()).outcome).toBe('lead_created');
   });
@@ -75,9 +89,14 @@ describe('supabase driver', () => {
   it('refuses to start on a database whose schema is behind, saying how to migrate', async () => {
     const behind = await standIn(false);
     try {
-      const config = parseDatabaseConfig({ SUPABASE_URL: behind.url, SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY });
+      const config = parseDatabaseConfig({
+        SUPABASE_URL: behind.url,
+        SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY,
+      });
 
-      await expect(openRepository(config)).rejects.toThrow(/schema is at version 0.*npm run db:migrate/s);
+      await expect(openRepository(config)).rejects.toThrow(
+        /schema is at version 0.*npm run db:migrate/s,
+      );
     } finally {
       await behind.postgrest.stop();
       await behind.database.close();
@@ -85,7 +104,10 @@ describe('supabase driver', () => {
   });
 
   it('treats a wrong service key as an error, not as an empty result', async () => {
-    const config = parseDatabaseConfig({ SUPABASE_URL: postgrest.url, SUPABASE_SERVICE_ROLE_KEY: 'wrong-key' });
+    const config = parseDatabaseConfig({
+      SUPABASE_URL: postgrest.url,
+      SUPABASE_SERVICE_ROLE_KEY: 'wrong-key',
+    });
 
     await expect(openRepository(config)).rejects.toMatchObject({ code: 'storage_error' });
   });

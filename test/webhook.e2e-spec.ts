@@ -65,7 +65,11 @@ for (const target of sqlTargets) {
       const json = await post(samples.logPush, 'application/json');
       const text = await post(samples.logPush, 'text/plain');
 
-      expect(await json.json()).toMatchObject({ success: true, outcome: 'lead_created', callId: '9a8b7c6d-1234-4e5f-8a9b-0c1d2e3f4a51' });
+      expect(await json.json()).toMatchObject({
+        success: true,
+        outcome: 'lead_created',
+        callId: '9a8b7c6d-1234-4e5f-8a9b-0c1d2e3f4a51',
+      });
       expect(await text.json()).toMatchObject({ success: true, outcome: 'duplicate_call' });
       const leads = await database.sql(
         'select full_name, status from leads_master where phone_number_normalized = $1',
@@ -89,7 +93,11 @@ for (const target of sqlTargets) {
         'select missed, agent_label, agent_number from knowlarity_calls where call_id = $1',
         [missed.uuid],
       );
-      expect(missedRow).toEqual({ missed: true, agent_label: 'Customer Missed', agent_number: '+919700000202' });
+      expect(missedRow).toEqual({
+        missed: true,
+        agent_label: 'Customer Missed',
+        agent_number: '+919700000202',
+      });
     });
 
     it('answers 400 invalid_payload for a body that does not parse, and keeps it', async () => {
@@ -97,16 +105,27 @@ for (const target of sqlTargets) {
 
       expect(response.status).toBe(400);
       const body = await response.json();
-      expect(body).toEqual({ success: false, code: 'invalid_payload', message: expect.any(String) });
+      expect(body).toEqual({
+        success: false,
+        code: 'invalid_payload',
+        message: expect.any(String),
+      });
       const [row] = await database.sql(
         `select http_status, error_code, convert_from(raw_body, 'UTF8') as body from webhook_deliveries
          where error_code = 'invalid_payload' order by id desc limit 1`,
       );
-      expect(row).toEqual({ http_status: 400, error_code: 'invalid_payload', body: '{"caller_id": "+9198' });
+      expect(row).toEqual({
+        http_status: 400,
+        error_code: 'invalid_payload',
+        body: '{"caller_id": "+9198',
+      });
     });
 
     it('answers 422 no_customer_phone for a dashboard test ping, and keeps it', async () => {
-      const response = await post(JSON.stringify({ test: 'ping', callid: 'abc' }), 'application/json');
+      const response = await post(
+        JSON.stringify({ test: 'ping', callid: 'abc' }),
+        'application/json',
+      );
 
       expect(response.status).toBe(422);
       expect(await response.json()).toMatchObject({ success: false, code: 'no_customer_phone' });
@@ -128,7 +147,11 @@ for (const target of sqlTargets) {
       const phone = freshPhone();
       const response = await fetch(`${running.url}/webhooks/knowlarity`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer top-secret', 'x-request-id': 'trace-42' },
+        headers: {
+          'content-type': 'application/json',
+          authorization: 'Bearer top-secret',
+          'x-request-id': 'trace-42',
+        },
         body: JSON.stringify({ caller_id: phone, callid: `kept-${phone}` }),
       });
 
@@ -137,13 +160,21 @@ for (const target of sqlTargets) {
         'select request_id, http_status, outcome, call_id, headers from webhook_deliveries where call_id = $1',
         [`kept-${phone}`],
       );
-      expect(row).toMatchObject({ request_id: 'trace-42', http_status: 200, outcome: 'lead_created' });
+      expect(row).toMatchObject({
+        request_id: 'trace-42',
+        http_status: 200,
+        outcome: 'lead_created',
+      });
       expect((row.headers as Record<string, string>).authorization).toBe('[redacted]');
       expect(JSON.stringify(row)).not.toContain('top-secret');
     });
 
     it('a call without a call id gets a derived id, so its re-delivery still dedupes', async () => {
-      const body = JSON.stringify({ caller_id: freshPhone(), dispnumber: '+919600000301', start_time: '2026-11-20 10:00:00' });
+      const body = JSON.stringify({
+        caller_id: freshPhone(),
+        dispnumber: '+919600000301',
+        start_time: '2026-11-20 10:00:00',
+      });
 
       const first = await (await post(body, 'application/json')).json();
       const again = await (await post(body, 'application/json')).json();
@@ -157,14 +188,20 @@ for (const target of sqlTargets) {
         const phone = freshPhone();
         const responses = await Promise.all(
           Array.from({ length: 50 }, (_, i) =>
-            post(JSON.stringify({ caller_id: `+91${phone}`, callid: `race-${phone}-${i}` }), 'application/json'),
+            post(
+              JSON.stringify({ caller_id: `+91${phone}`, callid: `race-${phone}-${i}` }),
+              'application/json',
+            ),
           ),
         );
 
         const bodies = await Promise.all(responses.map((r) => r.json()));
         expect(responses.every((r) => r.status === 200)).toBe(true);
         expect(bodies.filter((b) => b.outcome === 'lead_created')).toHaveLength(1);
-        const leads = await database.sql('select id from leads_master where phone_number_normalized = $1', [phone]);
+        const leads = await database.sql(
+          'select id from leads_master where phone_number_normalized = $1',
+          [phone],
+        );
         expect(leads).toHaveLength(1);
       });
     }

@@ -5,7 +5,8 @@ export function parseAppConfig(env: Env) {
   return {
     port: readInt(env, 'PORT', 3000, { min: 0, max: 65535 }),
     host: readString(env, 'HOST', '0.0.0.0'),
-    nodeEnv: readEnum(env, 'NODE_ENV', ['development', 'production', 'test'] as const) ?? 'development',
+    nodeEnv:
+      readEnum(env, 'NODE_ENV', ['development', 'production', 'test'] as const) ?? 'development',
   };
 }
 

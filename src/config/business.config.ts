@@ -5,7 +5,10 @@ export function parseBusinessConfig(env: Env) {
   const defaultCountry = readString(env, 'DEFAULT_COUNTRY', 'IN').toUpperCase();
   if (defaultCountry !== 'IN') {
     // Phone matching follows the Indian national-number rules of REFERENCE.md §5.
-    throw new InvalidConfigError('DEFAULT_COUNTRY', 'must be IN (the only numbering plan supported)');
+    throw new InvalidConfigError(
+      'DEFAULT_COUNTRY',
+      'must be IN (the only numbering plan supported)',
+    );
   }
   return {
     timezone: readTimeZone(env, 'BUSINESS_TIMEZONE', 'Asia/Kolkata'),

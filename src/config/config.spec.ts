@@ -4,7 +4,10 @@ import { validateEnvironment } from './index';
 describe('configuration', () => {
   describe('database driver resolution', () => {
     it('defaults to the embedded database in ./.data/pglite', () => {
-      expect(parseDatabaseConfig({})).toMatchObject({ driver: 'pglite', pgliteDataDir: './.data/pglite' });
+      expect(parseDatabaseConfig({})).toMatchObject({
+        driver: 'pglite',
+        pgliteDataDir: './.data/pglite',
+      });
     });
 
     it('uses postgres when DATABASE_URL is set', () => {
@@ -21,7 +24,9 @@ describe('configuration', () => {
     });
 
     it('lets DATABASE_DRIVER choose explicitly', () => {
-      expect(parseDatabaseConfig({ DATABASE_DRIVER: 'pglite', DATABASE_URL: 'postgres://db/x' }).driver).toBe('pglite');
+      expect(
+        parseDatabaseConfig({ DATABASE_DRIVER: 'pglite', DATABASE_URL: 'postgres://db/x' }).driver,
+      ).toBe('pglite');
     });
   });
 
@@ -29,10 +34,19 @@ describe('configuration', () => {
     [{ PORT: 'eighty' }, /PORT must be an integer/],
     [{ DATABASE_DRIVER: 'mysql' }, /DATABASE_DRIVER must be one of pglite, postgres, supabase/],
     [{ DATABASE_DRIVER: 'postgres' }, /DATABASE_URL is required/],
-    [{ DATABASE_DRIVER: 'supabase', SUPABASE_URL: 'https://x.supabase.co' }, /SUPABASE_SERVICE_ROLE_KEY is required/],
+    [
+      { DATABASE_DRIVER: 'supabase', SUPABASE_URL: 'https://x.supabase.co' },
+      /SUPABASE_SERVICE_ROLE_KEY is required/,
+    ],
     [{ BUSINESS_TIMEZONE: 'Mars/Olympus' }, /BUSINESS_TIMEZONE must be an IANA time zone/],
-    [{ KNOWLARITY_OUTBOUND_CREATES_LEADS: 'yes' }, /KNOWLARITY_OUTBOUND_CREATES_LEADS must be true or false/],
-    [{ KNOWLARITY_NUMBER_SOURCES: '+919600000301' }, /KNOWLARITY_NUMBER_SOURCES must be a comma-separated list/],
+    [
+      { KNOWLARITY_OUTBOUND_CREATES_LEADS: 'yes' },
+      /KNOWLARITY_OUTBOUND_CREATES_LEADS must be true or false/,
+    ],
+    [
+      { KNOWLARITY_NUMBER_SOURCES: '+919600000301' },
+      /KNOWLARITY_NUMBER_SOURCES must be a comma-separated list/,
+    ],
     [{ KNOWLARITY_IGNORED_CALLERS: 'reception' }, /KNOWLARITY_IGNORED_CALLERS holds "reception"/],
   ])('stops boot on %j with a message naming the variable', (env, message) => {
     expect(() => validateEnvironment(env)).toThrow(message);

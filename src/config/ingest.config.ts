@@ -27,7 +27,10 @@ function numberSources(env: Env): Record<string, string> {
     const phone = normalizePhone(number);
     const sourceName = rest.join('=').trim();
     if (!phone || !sourceName) {
-      throw new InvalidConfigError(name, 'must be a comma-separated list of <SR number>=<source name>');
+      throw new InvalidConfigError(
+        name,
+        'must be a comma-separated list of <SR number>=<source name>',
+      );
     }
     return [phone.e164, sourceName] as const;
   });

@@ -33,7 +33,10 @@ export async function openRepository(
       return repository;
     }
     case 'supabase': {
-      const repository = SupabaseRepository.connect(config.supabaseUrl!, config.supabaseServiceRoleKey!);
+      const repository = SupabaseRepository.connect(
+        config.supabaseUrl!,
+        config.supabaseServiceRoleKey!,
+      );
       await closeOnFailure(repository, () => assertSchemaCurrent(repository));
       logger.log('Using Supabase');
       return repository;
@@ -55,7 +58,8 @@ export async function assertSchemaCurrent(repository: LeadSyncRepository): Promi
   const found = await repository.schemaVersion().catch((error: unknown) => {
     // The version function itself is missing (PostgreSQL 42883, PostgREST PGRST202): nothing
     // has been migrated yet.
-    if (error instanceof StorageError && ['42883', 'PGRST202'].includes(error.sqlState ?? '')) return 0;
+    if (error instanceof StorageError && ['42883', 'PGRST202'].includes(error.sqlState ?? ''))
+      return 0;
     throw error;
   });
   if (found < expected) throw new SchemaBehindError(found, expected);

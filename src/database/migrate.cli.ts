@@ -9,7 +9,11 @@ import { migratePool, pgliteSession } from './migration-sessions';
 import { migrate } from './migrator';
 
 async function main(): Promise<void> {
-  const config = parseDatabaseConfig({ ...process.env, DATABASE_DRIVER: undefined, SUPABASE_URL: undefined });
+  const config = parseDatabaseConfig({
+    ...process.env,
+    DATABASE_DRIVER: undefined,
+    SUPABASE_URL: undefined,
+  });
   if (config.databaseUrl) {
     const pool = new Pool({ connectionString: config.databaseUrl, max: 1 });
     try {

@@ -61,9 +61,9 @@ export async function migrate(
   await session.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
   try {
     const applied = new Set(
-      (await session.query<{ version: number }>('select version from knowlarity_schema_migrations')).map(
-        (row) => Number(row.version),
-      ),
+      (
+        await session.query<{ version: number }>('select version from knowlarity_schema_migrations')
+      ).map((row) => Number(row.version)),
     );
     const done: number[] = [];
     for (const migration of migrations.filter((m) => !applied.has(m.version))) {

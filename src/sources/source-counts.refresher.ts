@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { businessConfig, ingestConfig } from '../config';
@@ -29,7 +35,10 @@ export class SourceCountsRefresher implements OnApplicationBootstrap, OnApplicat
   onApplicationBootstrap(): void {
     const seconds = this.ingest.sourceCountsRefreshSeconds;
     if (seconds === 0) return;
-    this.scheduler.addInterval(JOB_NAME, setInterval(() => void this.refresh(), seconds * 1000));
+    this.scheduler.addInterval(
+      JOB_NAME,
+      setInterval(() => void this.refresh(), seconds * 1000),
+    );
   }
 
   onApplicationShutdown(): void {
@@ -41,7 +50,10 @@ export class SourceCountsRefresher implements OnApplicationBootstrap, OnApplicat
     if (this.running) return 0;
     this.running = true;
     try {
-      const { updated } = await this.repository.refreshSourceCounts(this.business.timezone, this.clock.now());
+      const { updated } = await this.repository.refreshSourceCounts(
+        this.business.timezone,
+        this.clock.now(),
+      );
       return updated;
     } catch (error) {
       this.logger.warn(`Could not refresh source counts: ${(error as Error).message}`);

@@ -19,7 +19,10 @@ export class KnowlarityWebhookController {
     return this.receive(request, reply);
   }
 
-  private async receive(request: RawBodyRequest, reply: FastifyReply): Promise<WebhookResponseBody> {
+  private async receive(
+    request: RawBodyRequest,
+    reply: FastifyReply,
+  ): Promise<WebhookResponseBody> {
     const result = await this.deliveries.handle(toWebhookRequest(request));
     void reply.status(result.status);
     return result.body;

@@ -3,7 +3,11 @@ import { ConfigType } from '@nestjs/config';
 import { DomainError } from '../common/domain-error';
 import { statusOfDomainError } from '../common/filters/all-exceptions.filter';
 import { businessConfig } from '../config';
-import { DeliveryRecord, IngestOutcome, LeadSyncRepository } from '../database/lead-sync.repository';
+import {
+  DeliveryRecord,
+  IngestOutcome,
+  LeadSyncRepository,
+} from '../database/lead-sync.repository';
 import { StorageUnavailableError } from '../database/storage.errors';
 import { ArrivalPath, CallEvent, maskPhone, normalizeCall, NormalizeOptions } from '../knowlarity';
 import { CallIngestService } from '../leads/call-ingest.service';
@@ -35,10 +39,16 @@ export class WebhookDeliveryService {
     private readonly repository: LeadSyncRepository,
     @Inject(businessConfig.KEY) business: ConfigType<typeof businessConfig>,
   ) {
-    this.normalizeOptions = { defaultCountry: business.defaultCountry, timezone: business.timezone };
+    this.normalizeOptions = {
+      defaultCountry: business.defaultCountry,
+      timezone: business.timezone,
+    };
   }
 
-  async handle(request: WebhookRequest, arrivalPath: ArrivalPath = 'webhook'): Promise<WebhookReply> {
+  async handle(
+    request: WebhookRequest,
+    arrivalPath: ArrivalPath = 'webhook',
+  ): Promise<WebhookReply> {
     const delivery = toDeliveryRecord(request);
     let fields: unknown;
     let call: CallEvent;
@@ -58,7 +68,12 @@ export class WebhookDeliveryService {
       );
       return {
         status: 200,
-        body: { success: true, outcome: result.outcome, leadId: result.leadId, callId: result.callId },
+        body: {
+          success: true,
+          outcome: result.outcome,
+          leadId: result.leadId,
+          callId: result.callId,
+        },
       };
     } catch (error) {
       if (error instanceof StorageUnavailableError) return this.unavailable(request, error);
@@ -67,12 +82,21 @@ export class WebhookDeliveryService {
   }
 
   /** Stores a delivery that could not be processed, and answers with its code. */
-  async reject(request: WebhookRequest, delivery: DeliveryRecord, error: DomainError): Promise<WebhookReply> {
+  async reject(
+    request: WebhookRequest,
+    delivery: DeliveryRecord,
+    error: DomainError,
+  ): Promise<WebhookReply> {
     const status = statusOfDomainError(error);
     try {
-      await this.repository.recordDelivery({ ...delivery, httpStatus: status, errorCode: error.code });
+      await this.repository.recordDelivery({
+        ...delivery,
+        httpStatus: status,
+        errorCode: error.code,
+      });
     } catch (storageError) {
-      if (storageError instanceof StorageUnavailableError) return this.unavailable(request, storageError);
+      if (storageError instanceof StorageUnavailableError)
+        return this.unavailable(request, storageError);
       throw storageError;
     }
     this.logger.warn(`Delivery ${request.requestId} rejected with ${status} ${error.code}`);

@@ -31,7 +31,13 @@ export const describeWithServer = serverUrl ? describe : describe.skip;
 // that. The dump is cached per migration set, so every suite starts from a migrated database.
 function pgliteDumpPath(migrated: boolean): string {
   const digest = createHash('sha256')
-    .update(migrated ? loadMigrations().map((m) => m.checksum).join(',') : 'empty')
+    .update(
+      migrated
+        ? loadMigrations()
+            .map((m) => m.checksum)
+            .join(',')
+        : 'empty',
+    )
     .digest('hex')
     .slice(0, 16);
   return join(tmpdir(), `knowlarity-lead-sync-pglite-${digest}.tar.gz`);
@@ -53,14 +59,19 @@ async function pgliteDump(migrated: boolean): Promise<Blob> {
 
 /** A fresh, migrated in-memory PGlite and its repository. */
 export async function createPgliteDatabase(options: { migrated?: boolean } = {}) {
-  const repository = await PgliteRepository.open('memory://', await pgliteDump(options.migrated !== false));
+  const repository = await PgliteRepository.open(
+    'memory://',
+    await pgliteDump(options.migrated !== false),
+  );
   const db = repository.db;
   const database: TestDatabase = {
     kind: 'pglite',
     // Without parameters, exec: it takes several statements, like pg's simple query protocol.
     sql: async (text, params) =>
-      params ? (await db.query<any>(text, params)).rows : ((await db.exec(text)).at(-1)?.rows as any[]) ?? [],
-    query: (text, params) => db.query(text, params) as Promise<{ rows: Record<string, unknown>[] }>,
+      params
+        ? (await db.query<any>(text, params)).rows
+        : (((await db.exec(text)).at(-1)?.rows as any[]) ?? []),
+    query: (text, params) => db.query(text, params),
     close: () => repository.close(),
   };
   return { database, repository };

@@ -20,7 +20,10 @@ export interface RepositoryTarget {
 }
 
 async function behindFakePostgrest(opened: { database: TestDatabase }): Promise<OpenTarget> {
-  const postgrest = new FakePostgrest(opened.database, `test-service-key-${randomBytes(8).toString('hex')}`);
+  const postgrest = new FakePostgrest(
+    opened.database,
+    `test-service-key-${randomBytes(8).toString('hex')}`,
+  );
   const url = await postgrest.start();
   const repository = SupabaseRepository.connect(url, postgrest.serviceKey);
   return {

@@ -8,7 +8,10 @@ const ARGUMENT_NAME = /^p_[a-z0-9_]+$/;
  * `rpc`, so the SQL drivers and the supabase driver call functions identically. JSON values are
  * sent as text and typed by the function's signature.
  */
-export function buildFunctionCall(fn: string, args: FunctionArgs): { text: string; values: unknown[] } {
+export function buildFunctionCall(
+  fn: string,
+  args: FunctionArgs,
+): { text: string; values: unknown[] } {
   if (!FUNCTION_NAME.test(fn)) throw new Error(`Refusing to call unexpected function ${fn}`);
   const names = Object.keys(args).filter((name) => args[name] !== undefined);
   const placeholders = names.map((name, index) => {

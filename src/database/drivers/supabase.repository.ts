@@ -37,7 +37,10 @@ export class SupabaseRepository extends LeadSyncRepository {
         throw new StorageUnavailableError(error);
       }
       if (status === 401 || status === 403) {
-        throw new StorageError(`Supabase rejected the service role key (HTTP ${status}).`, error.code);
+        throw new StorageError(
+          `Supabase rejected the service role key (HTTP ${status}).`,
+          error.code,
+        );
       }
       throw new StorageError(error.message, error.code);
     }
