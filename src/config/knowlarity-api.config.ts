@@ -14,19 +14,31 @@ export function parseKnowlarityApiConfig(env: Env) {
   const apiKey = readString(env, 'KNOWLARITY_API_KEY');
   const srApiKey = readString(env, 'KNOWLARITY_SR_API_KEY');
   if (apiKey && !srApiKey) {
-    throw new InvalidConfigError('KNOWLARITY_SR_API_KEY', 'is required when KNOWLARITY_API_KEY is set');
+    throw new InvalidConfigError(
+      'KNOWLARITY_SR_API_KEY',
+      'is required when KNOWLARITY_API_KEY is set',
+    );
   }
   if (srApiKey && !apiKey) {
-    throw new InvalidConfigError('KNOWLARITY_API_KEY', 'is required when KNOWLARITY_SR_API_KEY is set');
+    throw new InvalidConfigError(
+      'KNOWLARITY_API_KEY',
+      'is required when KNOWLARITY_SR_API_KEY is set',
+    );
   }
   if (srApiKey && /^bearer\s/i.test(srApiKey)) {
     // Knowlarity wants the raw key in Authorization; a pasted "Bearer ..." fails with 401.
-    throw new InvalidConfigError('KNOWLARITY_SR_API_KEY', 'must be the raw SR API key, without "Bearer"');
+    throw new InvalidConfigError(
+      'KNOWLARITY_SR_API_KEY',
+      'must be the raw SR API key, without "Bearer"',
+    );
   }
 
   const channel = readString(env, 'KNOWLARITY_CHANNEL', 'Basic');
   if (!CHANNEL.test(channel)) {
-    throw new InvalidConfigError('KNOWLARITY_CHANNEL', 'must be letters, digits, _ or - (e.g. Basic)');
+    throw new InvalidConfigError(
+      'KNOWLARITY_CHANNEL',
+      'must be letters, digits, _ or - (e.g. Basic)',
+    );
   }
 
   return {

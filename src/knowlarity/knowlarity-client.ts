@@ -255,11 +255,17 @@ function parsePage(text: string, status: number): CallLogPage {
     throw new KnowlarityResponseError('The Knowlarity call-log response is not an object.', status);
   }
   if (!isPlainObject(body.meta)) {
-    throw new KnowlarityResponseError('The Knowlarity call-log response has no meta object.', status);
+    throw new KnowlarityResponseError(
+      'The Knowlarity call-log response has no meta object.',
+      status,
+    );
   }
   const { objects } = body;
   if (!Array.isArray(objects)) {
-    throw new KnowlarityResponseError('The Knowlarity call-log response has no objects array.', status);
+    throw new KnowlarityResponseError(
+      'The Knowlarity call-log response has no objects array.',
+      status,
+    );
   }
   if (!objects.every(isPlainObject)) {
     throw new KnowlarityResponseError(
@@ -276,7 +282,11 @@ function parseCount(value: unknown): number | null {
 }
 
 function transportFailure(error: unknown, status: number | null): Attempt {
-  const timedOut = error instanceof Error && error.name === 'TimeoutError';
+  // Checked by name: the DOMException from AbortSignal.timeout may come from another realm.
+  const timedOut =
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { name?: unknown }).name === 'TimeoutError';
   return {
     ok: false,
     reason: timedOut ? 'timeout' : 'network',
