@@ -2,6 +2,7 @@
  * The supabase driver end to end, through the PostgREST stand-in that runs the real SQL: boot by
  * configuration, the schema-version gate, webhooks, and 503 when the database is unreachable.
  */
+import { readJson } from './support/http';
 import { openRepository } from '../src/database/database.module';
 import { parseDatabaseConfig } from '../src/config/database.config';
 import { LeadSyncRepository } from '../src/database/lead-sync.repository';
@@ -53,7 +54,7 @@ describe('supabase driver', () => {
       body: JSON.stringify({ caller_id: phone, callid: `sb-${phone}` }),
     });
 
-    expect(await response.json()).toMatchObject({ success: true, outcome: 'lead_created' });
+    expect(await readJson(response)).toMatchObject({ success: true, outcome: 'lead_created' });
     expect(postgrest.calls).toEqual(['knowlarity_ingest_call']);
     const leads = await database.sql(
       'select id from leads_master where phone_number_normalized = $1',
@@ -77,13 +78,13 @@ describe('supabase driver', () => {
     const after = await send();
 
     expect(during.status).toBe(503);
-    expect(await during.json()).toEqual({
+    expect(await readJson(during)).toEqual({
       success: false,
       code: 'storage_unavailable',
       message: expect.any(String),
     });
     expect(after.status).toBe(200);
-    expect((await after.json()).outcome).toBe('lead_created');
+    expect((await readJson(after)).outcome).toBe('lead_created');
   });
 
   it('refuses to start on a database whose schema is behind, saying how to migrate', async () => {

@@ -2,6 +2,7 @@
  * The webhook over real HTTP against the real app, on PGlite and on the PostgreSQL server:
  * every sample shape, the error codes, and that every delivery is kept.
  */
+import { readJson } from './support/http';
 import { freshPhone } from './support/calls';
 import { RunningApp, startApp } from './support/app';
 import { TestDatabase } from './support/databases';
@@ -38,14 +39,14 @@ for (const target of sqlTargets) {
       const form = await post(samples.classicQuery, 'application/x-www-form-urlencoded');
 
       expect(get.status).toBe(200);
-      const created = await get.json();
+      const created = await readJson(get);
       expect(created).toEqual({
         success: true,
         outcome: 'lead_created',
         leadId: expect.any(Number),
         callId: '5c1e7a90-3f4b-4d2a-8e61-7b9c0d1e2f31',
       });
-      expect(await form.json()).toEqual({ ...created, outcome: 'duplicate_call' });
+      expect(await readJson(form)).toEqual({ ...created, outcome: 'duplicate_call' });
       const [call] = await database.sql(
         `select customer_phone, customer_phone_e164, sr_number, started_at, duration_seconds, arrival_paths
          from knowlarity_calls where call_id = $1`,
@@ -65,12 +66,12 @@ for (const target of sqlTargets) {
       const json = await post(samples.logPush, 'application/json');
       const text = await post(samples.logPush, 'text/plain');
 
-      expect(await json.json()).toMatchObject({
+      expect(await readJson(json)).toMatchObject({
         success: true,
         outcome: 'lead_created',
         callId: '9a8b7c6d-1234-4e5f-8a9b-0c1d2e3f4a51',
       });
-      expect(await text.json()).toMatchObject({ success: true, outcome: 'duplicate_call' });
+      expect(await readJson(text)).toMatchObject({ success: true, outcome: 'duplicate_call' });
       const leads = await database.sql(
         'select full_name, status from leads_master where phone_number_normalized = $1',
         ['9800000121'],
@@ -85,7 +86,7 @@ for (const target of sqlTargets) {
       const outcomes = [];
       for (const body of [answered, { data: missed }, outbound, cdr]) {
         const response = await post(JSON.stringify(body), 'application/json');
-        outcomes.push((await response.json()).outcome);
+        outcomes.push((await readJson(response)).outcome);
       }
 
       expect(outcomes).toEqual(['lead_created', 'lead_created', 'call_linked', 'lead_created']);
@@ -104,7 +105,7 @@ for (const target of sqlTargets) {
       const response = await post('{"caller_id": "+9198', 'application/json');
 
       expect(response.status).toBe(400);
-      const body = await response.json();
+      const body = await readJson(response);
       expect(body).toEqual({
         success: false,
         code: 'invalid_payload',
@@ -128,7 +129,7 @@ for (const target of sqlTargets) {
       );
 
       expect(response.status).toBe(422);
-      expect(await response.json()).toMatchObject({ success: false, code: 'no_customer_phone' });
+      expect(await readJson(response)).toMatchObject({ success: false, code: 'no_customer_phone' });
       const [row] = await database.sql(
         "select count(*)::int as n from webhook_deliveries where error_code = 'no_customer_phone'",
       );
@@ -139,8 +140,8 @@ for (const target of sqlTargets) {
       const xml = await post('<call/>', 'application/xml');
       const array = await post('[{"caller_id":"9800000199"}]', 'application/json');
 
-      expect([xml.status, (await xml.json()).code]).toEqual([415, 'unsupported_media_type']);
-      expect([array.status, (await array.json()).code]).toEqual([400, 'invalid_payload']);
+      expect([xml.status, (await readJson(xml)).code]).toEqual([415, 'unsupported_media_type']);
+      expect([array.status, (await readJson(array)).code]).toEqual([400, 'invalid_payload']);
     });
 
     it('keeps every delivery, accepted or not, with the headers minus secrets', async () => {
@@ -176,8 +177,8 @@ for (const target of sqlTargets) {
         start_time: '2026-11-20 10:00:00',
       });
 
-      const first = await (await post(body, 'application/json')).json();
-      const again = await (await post(body, 'application/json')).json();
+      const first = await readJson(await post(body, 'application/json'));
+      const again = await readJson(await post(body, 'application/json'));
 
       expect(first.callId).toMatch(/^derived:[0-9a-f]{32}$/);
       expect(again).toEqual({ ...first, outcome: 'duplicate_call' });
@@ -195,7 +196,7 @@ for (const target of sqlTargets) {
           ),
         );
 
-        const bodies = await Promise.all(responses.map((r) => r.json()));
+        const bodies = await Promise.all(responses.map(readJson));
         expect(responses.every((r) => r.status === 200)).toBe(true);
         expect(bodies.filter((b) => b.outcome === 'lead_created')).toHaveLength(1);
         const leads = await database.sql(

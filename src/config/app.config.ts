@@ -1,12 +1,15 @@
 import { registerAs } from '@nestjs/config';
 import { Env, readEnum, readInt, readString } from './env';
 
+export function readNodeEnv(env: Env) {
+  return readEnum(env, 'NODE_ENV', ['development', 'production', 'test'] as const) ?? 'development';
+}
+
 export function parseAppConfig(env: Env) {
   return {
     port: readInt(env, 'PORT', 3000, { min: 0, max: 65535 }),
     host: readString(env, 'HOST', '0.0.0.0'),
-    nodeEnv:
-      readEnum(env, 'NODE_ENV', ['development', 'production', 'test'] as const) ?? 'development',
+    nodeEnv: readNodeEnv(env),
   };
 }
 

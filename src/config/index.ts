@@ -2,14 +2,39 @@ import { appConfig, parseAppConfig } from './app.config';
 import { businessConfig, parseBusinessConfig } from './business.config';
 import { databaseConfig, parseDatabaseConfig } from './database.config';
 import { Env } from './env';
+import { parseHttpConfig } from './http.config';
 import { ingestConfig, parseIngestConfig } from './ingest.config';
+import { internalApiConfig, parseInternalApiConfig } from './internal-api.config';
+import { parseWebhookSecurityConfig, webhookSecurityConfig } from './webhook-security.config';
 
-export { appConfig, businessConfig, databaseConfig, ingestConfig };
+export {
+  appConfig,
+  businessConfig,
+  databaseConfig,
+  ingestConfig,
+  internalApiConfig,
+  webhookSecurityConfig,
+};
 
 /** Every namespace, for `ConfigModule.forRoot({ load })`. */
-export const configNamespaces = [appConfig, businessConfig, databaseConfig, ingestConfig];
+export const configNamespaces = [
+  appConfig,
+  businessConfig,
+  databaseConfig,
+  ingestConfig,
+  internalApiConfig,
+  webhookSecurityConfig,
+];
 
-const parsers = [parseAppConfig, parseBusinessConfig, parseDatabaseConfig, parseIngestConfig];
+const parsers = [
+  parseAppConfig,
+  parseBusinessConfig,
+  parseDatabaseConfig,
+  parseHttpConfig,
+  parseIngestConfig,
+  parseInternalApiConfig,
+  parseWebhookSecurityConfig,
+];
 
 /**
  * Runs every namespace's parser once at boot, so a bad value stops the service before any

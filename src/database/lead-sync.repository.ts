@@ -37,6 +37,21 @@ export interface DeliveryRecord {
   replayOf?: number | null;
 }
 
+/** A stored delivery as read back (body in base64: raw bytes, not necessarily text). */
+export interface StoredDelivery extends DeliveryRecord {
+  id: number;
+  receivedAt: string;
+  httpStatus: number;
+}
+
+export interface DeliveryFilter {
+  limit: number;
+  /** 'accepted' (2xx), 'rejected', or one HTTP status such as '422'. */
+  status?: string;
+  /** Keyset cursor: only deliveries with a smaller id. */
+  before?: number;
+}
+
 export interface SourceLeadCount {
   sourceId: number;
   totalLeads: number;
@@ -85,6 +100,18 @@ export abstract class LeadSyncRepository {
 
   recordDelivery(delivery: DeliveryRecord): Promise<{ deliveryId: number }> {
     return this.call('knowlarity_record_delivery', { p_delivery: delivery });
+  }
+
+  listDeliveries(filter: DeliveryFilter): Promise<StoredDelivery[]> {
+    return this.call('knowlarity_list_deliveries', {
+      p_limit: filter.limit,
+      p_status: filter.status ?? null,
+      p_before: filter.before ?? null,
+    });
+  }
+
+  getDelivery(id: number): Promise<StoredDelivery | null> {
+    return this.call('knowlarity_get_delivery', { p_id: id });
   }
 
   sourceLeadCounts(timezone: string, now: Date): Promise<SourceLeadCount[]> {

@@ -1,11 +1,21 @@
-import { Controller, Get, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { RawBodyRequest } from '../common/http/raw-body';
+import { WebhookIpAllowlistGuard } from './guards/webhook-ip-allowlist.guard';
+import { WebhookSignatureGuard } from './guards/webhook-signature.guard';
+import { WebhookThrottlerGuard } from './guards/webhook-throttler.guard';
+import { WebhookTokenGuard } from './guards/webhook-token.guard';
 import { WebhookDeliveryService, WebhookResponseBody } from './webhook-delivery.service';
-import { WebhookRequest } from './webhook-payload';
+import { WebhookExceptionFilter } from './webhook-exception.filter';
+import { webhookRequestOf } from './webhook-request';
 
-/** Knowlarity's Hook API: GET with a query string, or POST with JSON or a form body. */
+/**
+ * Knowlarity's Hook API: GET with a query string, or POST with JSON or a form body, at
+ * `/webhooks/knowlarity` or `/webhooks/knowlarity/<token>`. Guards run cheapest first.
+ */
 @Controller('webhooks/knowlarity')
+@UseGuards(WebhookIpAllowlistGuard, WebhookThrottlerGuard, WebhookTokenGuard, WebhookSignatureGuard)
+@UseFilters(WebhookExceptionFilter)
 export class KnowlarityWebhookController {
   constructor(private readonly deliveries: WebhookDeliveryService) {}
 
@@ -19,28 +29,28 @@ export class KnowlarityWebhookController {
     return this.receive(request, reply);
   }
 
+  @Get(':token')
+  receiveGetWithToken(
+    @Req() request: RawBodyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.receive(request, reply);
+  }
+
+  @Post(':token')
+  receivePostWithToken(
+    @Req() request: RawBodyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.receive(request, reply);
+  }
+
   private async receive(
     request: RawBodyRequest,
     reply: FastifyReply,
   ): Promise<WebhookResponseBody> {
-    const result = await this.deliveries.handle(toWebhookRequest(request));
+    const result = await this.deliveries.handle(webhookRequestOf(request));
     void reply.status(result.status);
     return result.body;
   }
-}
-
-export function toWebhookRequest(request: RawBodyRequest): WebhookRequest {
-  const queryStart = request.url.indexOf('?');
-  return {
-    requestId: String(request.id),
-    method: request.method,
-    path: request.url.slice(0, queryStart === -1 ? undefined : queryStart),
-    contentType: request.headers['content-type'],
-    headers: request.headers,
-    rawQuery: queryStart === -1 ? '' : request.url.slice(queryStart + 1),
-    rawBody: request.rawBody,
-    parsedBody: request.body,
-    bodyParseError: request.bodyParseError,
-    remoteAddress: request.ip,
-  };
 }

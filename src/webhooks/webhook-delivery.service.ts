@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { DomainError } from '../common/domain-error';
-import { statusOfDomainError } from '../common/filters/all-exceptions.filter';
-import { businessConfig } from '../config';
+import { describeException } from '../common/filters/all-exceptions.filter';
+import { businessConfig, webhookSecurityConfig } from '../config';
 import {
   DeliveryRecord,
   IngestOutcome,
@@ -33,30 +33,34 @@ export interface WebhookReply {
 export class WebhookDeliveryService {
   private readonly logger = new Logger(WebhookDeliveryService.name);
   private readonly normalizeOptions: NormalizeOptions;
+  private readonly secretHeaders: string[];
 
   constructor(
     private readonly ingest: CallIngestService,
     private readonly repository: LeadSyncRepository,
     @Inject(businessConfig.KEY) business: ConfigType<typeof businessConfig>,
+    @Inject(webhookSecurityConfig.KEY) security: ConfigType<typeof webhookSecurityConfig>,
   ) {
     this.normalizeOptions = {
       defaultCountry: business.defaultCountry,
       timezone: business.timezone,
     };
+    this.secretHeaders = [security.signatureHeader];
   }
 
   async handle(
     request: WebhookRequest,
     arrivalPath: ArrivalPath = 'webhook',
+    replayOf?: number,
   ): Promise<WebhookReply> {
-    const delivery = toDeliveryRecord(request);
+    const delivery = { ...toDeliveryRecord(request, this.secretHeaders), replayOf };
     let fields: unknown;
     let call: CallEvent;
     try {
       fields = decodeWebhookPayload(request);
       call = normalizeCall(fields, this.normalizeOptions);
     } catch (error) {
-      if (error instanceof DomainError) return this.reject(request, delivery, error);
+      if (error instanceof DomainError) return this.reject(request, error, { replayOf });
       throw error;
     }
 
@@ -81,30 +85,48 @@ export class WebhookDeliveryService {
     }
   }
 
-  /** Stores a delivery that could not be processed, and answers with its code. */
+  /**
+   * Stores a delivery that was refused (by a guard, a limit, or its content) and builds the
+   * reply for it. `bodyStored: false` keeps an oversized body out of the database.
+   */
   async reject(
     request: WebhookRequest,
-    delivery: DeliveryRecord,
-    error: DomainError,
+    error: unknown,
+    options: { bodyStored?: boolean; replayOf?: number } = {},
   ): Promise<WebhookReply> {
-    const status = statusOfDomainError(error);
+    const { status, body } = describeException(error, (unexpected) =>
+      this.logger.error(`Delivery ${request.requestId} failed: ${(unexpected as Error)?.message}`),
+    );
+    const bodyStored = options.bodyStored ?? true;
+    const delivery: DeliveryRecord = {
+      ...toDeliveryRecord(
+        bodyStored ? request : { ...request, rawBody: undefined },
+        this.secretHeaders,
+      ),
+      bodyStored,
+      bodyBytes: bodyStored ? (request.rawBody?.length ?? 0) : contentLength(request),
+      httpStatus: status,
+      errorCode: body.code,
+      replayOf: options.replayOf,
+    };
     try {
-      await this.repository.recordDelivery({
-        ...delivery,
-        httpStatus: status,
-        errorCode: error.code,
-      });
+      await this.repository.recordDelivery(delivery);
     } catch (storageError) {
       if (storageError instanceof StorageUnavailableError)
         return this.unavailable(request, storageError);
       throw storageError;
     }
-    this.logger.warn(`Delivery ${request.requestId} rejected with ${status} ${error.code}`);
-    return { status, body: { success: false, code: error.code, message: error.message } };
+    this.logger.warn(`Delivery ${request.requestId} rejected with ${status} ${body.code}`);
+    return { status, body };
   }
 
   private unavailable(request: WebhookRequest, error: StorageUnavailableError): WebhookReply {
     this.logger.error(`Delivery ${request.requestId} not stored: the database is unavailable`);
     return { status: 503, body: { success: false, code: error.code, message: error.message } };
   }
+}
+
+function contentLength(request: WebhookRequest): number | null {
+  const value = Number(request.headers['content-length']);
+  return Number.isFinite(value) ? value : null;
 }

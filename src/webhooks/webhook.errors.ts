@@ -8,3 +8,21 @@ export class UnsupportedMediaTypeError extends DomainError {
     );
   }
 }
+
+/** A webhook request refused before its content is looked at (address, token, signature, size). */
+export class WebhookAccessError extends DomainError {}
+
+export const ipNotAllowed = () =>
+  new WebhookAccessError('ip_not_allowed', 'Deliveries are not accepted from this address.');
+export const invalidToken = () =>
+  new WebhookAccessError('invalid_token', 'The webhook URL token is missing or wrong.');
+export const invalidSignature = (missing: boolean) =>
+  new WebhookAccessError(
+    'invalid_signature',
+    missing ? 'The request carries no signature.' : 'The signature does not match the request.',
+  );
+export const signatureExpired = () =>
+  new WebhookAccessError(
+    'signature_expired',
+    'The signature timestamp is outside the accepted window.',
+  );

@@ -1,11 +1,50 @@
-import { Module } from '@nestjs/common';
+import { Inject, Logger, Module, OnModuleInit } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { webhookSecurityConfig } from '../config';
 import { LeadsModule } from '../leads/leads.module';
+import { WebhookIpAllowlistGuard } from './guards/webhook-ip-allowlist.guard';
+import { WebhookSignatureGuard } from './guards/webhook-signature.guard';
+import { WebhookThrottlerGuard } from './guards/webhook-throttler.guard';
+import { WebhookTokenGuard } from './guards/webhook-token.guard';
 import { KnowlarityWebhookController } from './knowlarity-webhook.controller';
+import { WebhookDeliveriesController } from './webhook-deliveries.controller';
 import { WebhookDeliveryService } from './webhook-delivery.service';
+import { WebhookExceptionFilter } from './webhook-exception.filter';
 
 @Module({
-  imports: [LeadsModule],
-  controllers: [KnowlarityWebhookController],
-  providers: [WebhookDeliveryService],
+  imports: [
+    LeadsModule,
+    ThrottlerModule.forRootAsync({
+      inject: [webhookSecurityConfig.KEY],
+      useFactory: (config: ConfigType<typeof webhookSecurityConfig>) => [
+        { name: 'default', ttl: 60_000, limit: config.rateLimitPerMinute },
+      ],
+    }),
+  ],
+  // The deliveries controller first: its static path must win over the `:token` route.
+  controllers: [WebhookDeliveriesController, KnowlarityWebhookController],
+  providers: [
+    WebhookDeliveryService,
+    WebhookExceptionFilter,
+    WebhookIpAllowlistGuard,
+    WebhookThrottlerGuard,
+    WebhookTokenGuard,
+    WebhookSignatureGuard,
+  ],
+  exports: [WebhookDeliveryService],
 })
-export class WebhooksModule {}
+export class WebhooksModule implements OnModuleInit {
+  constructor(
+    @Inject(webhookSecurityConfig.KEY) private readonly config: ConfigType<typeof webhookSecurityConfig>,
+  ) {}
+
+  onModuleInit(): void {
+    if (this.config.loopbackOnly) {
+      new Logger(WebhooksModule.name).warn(
+        'No webhook protection is configured (KNOWLARITY_WEBHOOK_TOKEN, KNOWLARITY_WEBHOOK_SECRETS, ' +
+          'KNOWLARITY_WEBHOOK_IP_ALLOWLIST): only loopback callers can deliver webhooks.',
+      );
+    }
+  }
+}

@@ -11,9 +11,17 @@ import { DomainError } from '../domain-error';
 
 /** Stable HTTP statuses of the domain error codes that can reach a client. */
 const STATUS_BY_CODE: Record<string, number> = {
+  bad_request: HttpStatus.BAD_REQUEST,
   invalid_payload: HttpStatus.BAD_REQUEST,
-  no_customer_phone: HttpStatus.UNPROCESSABLE_ENTITY,
+  invalid_token: HttpStatus.UNAUTHORIZED,
+  invalid_signature: HttpStatus.UNAUTHORIZED,
+  signature_expired: HttpStatus.UNAUTHORIZED,
+  ip_not_allowed: HttpStatus.FORBIDDEN,
+  not_found: HttpStatus.NOT_FOUND,
+  payload_too_large: HttpStatus.PAYLOAD_TOO_LARGE,
   unsupported_media_type: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  no_customer_phone: HttpStatus.UNPROCESSABLE_ENTITY,
+  rate_limited: HttpStatus.TOO_MANY_REQUESTS,
   storage_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
@@ -22,15 +30,54 @@ export function statusOfDomainError(error: DomainError): number {
 }
 
 /** snake_case codes for Nest's own HTTP exceptions (404 for an unknown route, ...). */
-function codeOfHttpStatus(status: number): string {
+export function codeOfHttpStatus(status: number): string {
+  if (status === 429) return 'rate_limited';
   const name = HttpStatus[status] as string | undefined;
   return name ? name.toLowerCase() : 'http_error';
 }
 
+export interface DescribedError {
+  status: number;
+  body: { success: false; code: string; message: string };
+}
+
 /**
- * The one catch-all at the edge: every error leaves as `{success: false, code, message}`. Domain
- * errors keep their code; HTTP exceptions keep their status; anything else is a 500 whose details
- * go to the log, never to the client.
+ * The status and body for any error: domain errors keep their code, HTTP exceptions their
+ * status, and anything else becomes a 500 whose details only `logUnexpected` sees.
+ */
+export function describeException(
+  exception: unknown,
+  logUnexpected: (error: unknown) => void,
+): DescribedError {
+  if (exception instanceof DomainError) {
+    const status = statusOfDomainError(exception);
+    if (status >= 500 && status !== 503) logUnexpected(exception);
+    return { status, body: { success: false, code: exception.code, message: exception.message } };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse() as
+      { code?: string; message?: string | string[] } | string;
+    const code =
+      typeof response === 'object' && response.code ? response.code : codeOfHttpStatus(status);
+    const message =
+      typeof response === 'string'
+        ? response
+        : Array.isArray(response.message)
+          ? response.message.join('; ')
+          : (response.message ?? exception.message);
+    return { status, body: { success: false, code, message } };
+  }
+  logUnexpected(exception);
+  return {
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    body: { success: false, code: 'internal_error', message: 'Something went wrong on our side.' },
+  };
+}
+
+/**
+ * The one catch-all at the edge: every error leaves as `{success: false, code, message}`, and an
+ * unexpected one is logged with its request id but never shown to the client.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -39,46 +86,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const request = host.switchToHttp().getRequest<FastifyRequest>();
-    const { status, body } = this.describe(exception, request);
+    const { status, body } = describeException(exception, (error) => {
+      const err = error as Error;
+      this.logger.error(`Request ${request.id} failed: ${err?.name}: ${err?.message}`, err?.stack);
+    });
     void reply.status(status).send(body);
-  }
-
-  private describe(exception: unknown, request: FastifyRequest) {
-    if (exception instanceof DomainError) {
-      const status = statusOfDomainError(exception);
-      if (status >= 500 && status !== 503) this.logUnexpected(exception, request);
-      return { status, body: { success: false, code: exception.code, message: exception.message } };
-    }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const response = exception.getResponse() as
-        { code?: string; message?: string | string[] } | string;
-      const code =
-        typeof response === 'object' && response.code ? response.code : codeOfHttpStatus(status);
-      const message =
-        typeof response === 'string'
-          ? response
-          : Array.isArray(response.message)
-            ? response.message.join('; ')
-            : (response.message ?? exception.message);
-      return { status, body: { success: false, code, message } };
-    }
-    this.logUnexpected(exception, request);
-    return {
-      status: HttpStatus.INTERNAL_SERVER_ERROR,
-      body: {
-        success: false,
-        code: 'internal_error',
-        message: 'Something went wrong on our side.',
-      },
-    };
-  }
-
-  private logUnexpected(exception: unknown, request: FastifyRequest): void {
-    const error = exception as Error;
-    this.logger.error(
-      `Request ${request.id} failed: ${error?.name}: ${error?.message}`,
-      error?.stack,
-    );
   }
 }

@@ -7,34 +7,45 @@ export interface RawBodyRequest extends FastifyRequest {
   bodyParseError?: string;
 }
 
+export interface ParsedBody {
+  body: unknown;
+  error?: string;
+}
+
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
 const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
+
+/**
+ * JSON and form bodies become objects; any other type stays the raw Buffer. A malformed JSON
+ * body is reported, never thrown: the handler decides what a client's mistake means.
+ */
+export function parseBody(contentType: string | undefined, bytes: Buffer): ParsedBody {
+  const type = contentType ?? '';
+  if (JSON_TYPE.test(type)) {
+    if (bytes.length === 0) return { body: undefined };
+    try {
+      return { body: JSON.parse(bytes.toString('utf8')) };
+    } catch {
+      return { body: undefined, error: 'The body is not valid JSON.' };
+    }
+  }
+  if (FORM_TYPE.test(type))
+    return { body: Object.fromEntries(new URLSearchParams(bytes.toString('utf8'))) };
+  return { body: bytes };
+}
 
 /**
  * Replaces Fastify's body parsers with one that keeps the raw bytes of every request (signatures
  * are computed over them) and never throws for a malformed body: a client's mistake must reach
  * the handler, which records the delivery and answers 400, instead of Fastify's generic error.
- * JSON and form bodies are parsed; any other type is handed on as the raw Buffer.
  */
 export function registerRawBodyParser(fastify: FastifyInstance, bodyLimit: number): void {
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
     const req = request as RawBodyRequest;
-    const bytes = body as Buffer;
-    req.rawBody = bytes;
-    const contentType = request.headers['content-type'] ?? '';
-    if (JSON_TYPE.test(contentType)) {
-      if (bytes.length === 0) return done(null, undefined);
-      try {
-        return done(null, JSON.parse(bytes.toString('utf8')));
-      } catch {
-        req.bodyParseError = 'The body is not valid JSON.';
-        return done(null, undefined);
-      }
-    }
-    if (FORM_TYPE.test(contentType)) {
-      return done(null, Object.fromEntries(new URLSearchParams(bytes.toString('utf8'))));
-    }
-    done(null, bytes);
+    req.rawBody = body as Buffer;
+    const parsed = parseBody(request.headers['content-type'], req.rawBody);
+    req.bodyParseError = parsed.error;
+    done(null, parsed.body);
   });
 }

@@ -1,0 +1,43 @@
+import {
+  CanActivate,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import type { FastifyRequest } from 'fastify';
+import { internalApiConfig } from '../../config';
+import { matchesAnySecret } from '../constant-time';
+
+/**
+ * Guards every internal (non-webhook) endpoint: the caller must present one of
+ * INTERNAL_API_KEYS as `Authorization: Bearer <key>` or `x-api-key`. Compared in constant time;
+ * with no keys configured every request is refused (fail closed).
+ */
+@Injectable()
+export class InternalApiKeyGuard implements CanActivate {
+  constructor(
+    @Inject(internalApiConfig.KEY) private readonly config: ConfigType<typeof internalApiConfig>,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const key = presentedKey(request);
+    if (key === undefined || !matchesAnySecret(key, this.config.keys)) {
+      throw new UnauthorizedException({
+        code: 'unauthorized',
+        message: 'A valid internal API key is required (Authorization: Bearer <key> or x-api-key).',
+      });
+    }
+    return true;
+  }
+}
+
+function presentedKey(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-api-key'];
+  if (typeof header === 'string' && header.length > 0) return header;
+  const authorization = request.headers.authorization;
+  const bearer = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization) : null;
+  return bearer?.[1];
+}
