@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { ConfigType } from '@nestjs/config';
 import { DomainError } from '../common/domain-error';
 import { describeException } from '../common/filters/all-exceptions.filter';
@@ -13,6 +14,7 @@ import { ArrivalPath, CallEvent, maskPhone, normalizeCall, NormalizeOptions } fr
 import { CallIngestService } from '../leads/call-ingest.service';
 import { toDeliveryRecord } from './delivery-record';
 import { decodeWebhookPayload, WebhookRequest } from './webhook-payload';
+import { isWebhookReceivingPath, webhookRequestOf } from './webhook-request';
 
 export type WebhookResponseBody =
   | { success: true; outcome: IngestOutcome; leadId: number | null; callId: string }
@@ -119,6 +121,21 @@ export class WebhookDeliveryService {
     this.logger.warn(`Delivery ${request.requestId} rejected with ${status} ${body.code}`);
     return { status, body };
   }
+
+  /**
+   * For the global exception filter: errors raised on a webhook route before its controller ran
+   * (an oversized body) are stored like any refusal, without the body. Null for other routes.
+   */
+  readonly respondBeforeRouting = (request: FastifyRequest, exception: unknown) => {
+    if (!isWebhookReceivingPath(request.url)) return null;
+    const tooLarge = exception instanceof HttpException && exception.getStatus() === 413;
+    const error = tooLarge
+      ? new DomainError('payload_too_large', `The body is larger than this endpoint accepts.`)
+      : exception;
+    return this.reject(webhookRequestOf(request), error, {
+      bodyStored: !tooLarge,
+    });
+  };
 
   private unavailable(request: WebhookRequest, error: StorageUnavailableError): WebhookReply {
     this.logger.error(`Delivery ${request.requestId} not stored: the database is unavailable`);

@@ -5,6 +5,15 @@ export const WEBHOOK_PATH = '/webhooks/knowlarity';
 const TOKEN_PARAM = 'token';
 const REDACTED_SEGMENT = '[redacted]';
 
+/** The Hook API routes (`/webhooks/knowlarity[/<token>]`), not the internal deliveries API. */
+export function isWebhookReceivingPath(url: string): boolean {
+  const path = url.split('?')[0];
+  return (
+    path === WEBHOOK_PATH ||
+    (path.startsWith(`${WEBHOOK_PATH}/`) && !path.startsWith(`${WEBHOOK_PATH}/deliveries`))
+  );
+}
+
 interface WebhookHttpRequest extends RawBodyRequest {
   webhookRequest?: WebhookRequest;
   webhookToken?: string;

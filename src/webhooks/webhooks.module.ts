@@ -36,7 +36,8 @@ import { WebhookExceptionFilter } from './webhook-exception.filter';
 })
 export class WebhooksModule implements OnModuleInit {
   constructor(
-    @Inject(webhookSecurityConfig.KEY) private readonly config: ConfigType<typeof webhookSecurityConfig>,
+    @Inject(webhookSecurityConfig.KEY)
+    private readonly config: ConfigType<typeof webhookSecurityConfig>,
   ) {}
 
   onModuleInit(): void {

@@ -22,6 +22,8 @@ export async function startApp(options: {
   repository: LeadSyncRepository;
   env?: Record<string, string | undefined>;
   clock?: Clock;
+  /** Interface to listen on; `::` gives a dual-stack socket (IPv4 clients appear IPv4-mapped). */
+  host?: string;
 }): Promise<RunningApp> {
   const env = { ...BASE_ENV, ...options.env };
   const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
@@ -47,11 +49,11 @@ export async function startApp(options: {
       logger: ['error', 'warn'],
     });
     configureApp(app);
-    await app.listen(0, '127.0.0.1');
-    const url = await app.getUrl();
+    await app.listen(0, options.host ?? '127.0.0.1');
+    const { port } = app.getHttpServer().address() as { port: number };
     return {
       app,
-      url: url.replace('[::1]', '127.0.0.1'),
+      url: `http://127.0.0.1:${port}`,
       close: async () => {
         await app.close();
         restore();

@@ -76,6 +76,15 @@ export function describeException(
 }
 
 /**
+ * Lets a family of routes answer errors raised before its controller runs (an oversized body,
+ * say): returns the reply to send, or null to leave the error to the default handling.
+ */
+export type ExceptionResponder = (
+  request: FastifyRequest,
+  exception: unknown,
+) => Promise<{ status: number; body: unknown }> | null;
+
+/**
  * The one catch-all at the edge: every error leaves as `{success: false, code, message}`, and an
  * unexpected one is logged with its request id but never shown to the client.
  */
@@ -83,13 +92,22 @@ export function describeException(
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger(AllExceptionsFilter.name);
 
+  constructor(private readonly responders: readonly ExceptionResponder[] = []) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const request = host.switchToHttp().getRequest<FastifyRequest>();
-    const { status, body } = describeException(exception, (error) => {
-      const err = error as Error;
-      this.logger.error(`Request ${request.id} failed: ${err?.name}: ${err?.message}`, err?.stack);
-    });
-    void reply.status(status).send(body);
+    const answered = this.responders.map((respond) => respond(request, exception)).find(Boolean);
+    const fallback = () =>
+      describeException(exception, (error) => {
+        const err = error as Error;
+        this.logger.error(
+          `Request ${request.id} failed: ${err?.name}: ${err?.message}`,
+          err?.stack,
+        );
+      });
+    void (answered ?? Promise.resolve<{ status: number; body: unknown }>(fallback()))
+      .catch(fallback)
+      .then(({ status, body }) => reply.status(status).send(body));
   }
 }
