@@ -52,6 +52,44 @@ describe('configuration', () => {
     expect(() => validateEnvironment(env)).toThrow(message);
   });
 
+  describe('webhook protection', () => {
+    const long = 'x'.repeat(24);
+
+    it('refuses to boot in production with no webhook protection configured', () => {
+      expect(() => validateEnvironment({ NODE_ENV: 'production' })).toThrow(
+        /KNOWLARITY_WEBHOOK_TOKEN .*must be set in production/,
+      );
+      expect(() =>
+        validateEnvironment({ NODE_ENV: 'production', KNOWLARITY_WEBHOOK_TOKEN: long }),
+      ).not.toThrow();
+    });
+
+    it.each([
+      [{ KNOWLARITY_WEBHOOK_TOKEN: 'short-token' }, /KNOWLARITY_WEBHOOK_TOKEN must be at least 24/],
+      [
+        { KNOWLARITY_WEBHOOK_SECRETS: `${long},short` },
+        /KNOWLARITY_WEBHOOK_SECRETS holds a secret shorter/,
+      ],
+      [{ INTERNAL_API_KEYS: 'short' }, /INTERNAL_API_KEYS holds a key shorter/],
+      [
+        { KNOWLARITY_WEBHOOK_IP_ALLOWLIST: '10.0.0.0/33' },
+        /KNOWLARITY_WEBHOOK_IP_ALLOWLIST holds "10.0.0.0\/33"/,
+      ],
+      [{ TRUST_PROXY: 'the-load-balancer' }, /TRUST_PROXY holds "the-load-balancer"/],
+    ])('refuses %j in any environment', (env, message) => {
+      expect(() => validateEnvironment(env)).toThrow(message);
+    });
+
+    it('accepts addresses, CIDRs and hop counts', () => {
+      expect(() =>
+        validateEnvironment({
+          KNOWLARITY_WEBHOOK_IP_ALLOWLIST: '203.0.113.7, 10.0.0.0/8, 2001:db8::/32, ::1',
+          TRUST_PROXY: '2',
+        }),
+      ).not.toThrow();
+    });
+  });
+
   it('reads the string false as false', () => {
     expect(() => validateEnvironment({ KNOWLARITY_OUTBOUND_CREATES_LEADS: 'false' })).not.toThrow();
   });

@@ -1,0 +1,67 @@
+/**
+ * Supabase lock-down, on the PostgreSQL server: with Supabase's roles present before migrating,
+ * `anon` can neither read the tables nor execute the functions; `service_role` can.
+ */
+import { Client } from 'pg';
+import { createServerDatabase, describeWithServer, serverUrl } from './support/databases';
+
+const ROLES = `
+  do $$ begin
+    if not exists (select 1 from pg_roles where rolname = 'anon') then create role anon nologin; end if;
+    if not exists (select 1 from pg_roles where rolname = 'authenticated') then create role authenticated nologin; end if;
+    -- As on Supabase, service_role bypasses row level security.
+    if not exists (select 1 from pg_roles where rolname = 'service_role') then create role service_role nologin bypassrls; end if;
+  end $$;`;
+
+const INGEST = `select knowlarity_ingest_call(
+  '{"callId": "lockdown-1", "customerPhone": "9811100001", "customerPhoneE164": "+919811100001"}'::jsonb,
+  'webhook')`;
+
+describeWithServer('Supabase lock-down (server)', () => {
+  it('closes tables and functions to anon and authenticated, and opens them to service_role', async () => {
+    const admin = new Client({ connectionString: serverUrl });
+    await admin.connect();
+    await admin.query(ROLES);
+    await admin.end();
+    const { database } = await createServerDatabase();
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    const as = async (role: string, sql: string) => {
+      await client.query(`set role ${role}`);
+      try {
+        return await client.query(sql);
+      } finally {
+        await client.query('reset role');
+      }
+    };
+    try {
+      for (const role of ['anon', 'authenticated']) {
+        await expect(as(role, 'select * from leads_master')).rejects.toMatchObject({
+          code: '42501',
+        });
+        await expect(as(role, 'select * from knowlarity_calls')).rejects.toMatchObject({
+          code: '42501',
+        });
+        await expect(as(role, INGEST)).rejects.toMatchObject({ code: '42501' });
+      }
+
+      const ingested = await as('service_role', INGEST);
+      const leads = await as(
+        'service_role',
+        "select id from leads_master where phone_number_normalized = '9811100001'",
+      );
+
+      expect(ingested.rows[0].knowlarity_ingest_call.outcome).toBe('lead_created');
+      expect(leads.rows).toHaveLength(1);
+      const rls = await client.query(
+        `select relname, relrowsecurity from pg_class
+         where relname in ('leads_master', 'knowlarity_calls', 'webhook_deliveries', 'sources', 'lead_sources_history')
+         order by relname`,
+      );
+      expect(rls.rows.every((row) => row.relrowsecurity === true)).toBe(true);
+    } finally {
+      await client.end();
+      await database.close();
+    }
+  });
+});
