@@ -110,11 +110,20 @@ begin
   return v_id;
 end $$;
 
+-- The source an SR number's calls are credited to: p_rules.numberSources, else the default.
+create or replace function knowlarity_source_name(p_sr_number text, p_rules jsonb) returns text
+language sql immutable as $$
+  select coalesce(
+    p_rules->'numberSources'->>p_sr_number,
+    p_rules #>> '{defaultSource,displayName}',
+    'Knowlarity')
+$$;
+
 -- The whole ingest of one call, in one transaction. Guarantees:
 --  * idempotent on the call id: a call seen again only merges richer fields (recording, duration,
 --    agent, caller name) and records the arrival path; it returns 'duplicate_call' with the lead
 --    first linked, and creates no lead, no history row and changes no count;
---  * race-free per phone: lead decisions are serialised by an advisory lock on the phone, so any
+--  * race-free per phone: the whole ingest is serialised by an advisory lock on the phone, so any
 --    number of concurrent calls from one new phone create exactly one lead;
 --  * the CRM's rule for an inbound call:
 --      A. no lead has this phone                                  -> new lead, 'lead_created'
@@ -150,7 +159,7 @@ declare
   v_direction text := coalesce(p_call->>'direction', 'inbound');
   v_started_at timestamptz := coalesce((p_call->>'startedAt')::timestamptz, now());
   v_source_type text := coalesce(p_rules #>> '{defaultSource,sourceType}', 'knowlarity_call');
-  v_source_name text;
+  v_ignored boolean;
   v_source_id bigint;
   v_lead_id bigint;
   v_outcome text;
@@ -163,6 +172,17 @@ begin
   if p_arrival_path is null or p_arrival_path not in ('webhook', 'poll', 'replay') then
     raise exception 'arrival path must be webhook, poll or replay' using errcode = '22023';
   end if;
+
+  v_ignored := (jsonb_array_length(coalesce(p_rules->'allowedNumbers', '[]'::jsonb)) > 0
+                and not coalesce(p_rules->'allowedNumbers' ? v_sr_number, false))
+               or coalesce(p_rules->'ignoredCallers' ? v_phone_e164, false);
+  if not v_ignored then
+    v_source_id := knowlarity_source_id(knowlarity_source_name(v_sr_number, p_rules), v_source_type);
+  end if;
+
+  -- Locks are always taken in the order source, phone, call row, so concurrent single calls
+  -- and batches cannot deadlock. The phone lock serialises everything about one phone.
+  perform pg_advisory_xact_lock(hashtextextended('knowlarity:phone:' || v_phone, 0));
 
   insert into knowlarity_calls (
     call_id, call_id_derived, customer_phone, customer_phone_e164, sr_number, agent_number,
@@ -205,19 +225,10 @@ begin
     where c.call_id = v_call_id
     returning c.lead_id, c.source_id into v_lead_id, v_source_id;
     v_outcome := 'duplicate_call';
-  elsif (jsonb_array_length(coalesce(p_rules->'allowedNumbers', '[]'::jsonb)) > 0
-         and not coalesce(p_rules->'allowedNumbers' ? v_sr_number, false))
-     or coalesce(p_rules->'ignoredCallers' ? v_phone_e164, false) then
+  elsif v_ignored then
     v_outcome := 'ignored';
+    update knowlarity_calls set outcome = v_outcome where call_id = v_call_id;
   else
-    v_source_name := coalesce(
-      p_rules->'numberSources'->>v_sr_number,
-      p_rules #>> '{defaultSource,displayName}',
-      'Knowlarity');
-    v_source_id := knowlarity_source_id(v_source_name, v_source_type);
-
-    perform pg_advisory_xact_lock(hashtextextended('knowlarity:phone:' || v_phone, 0));
-
     if v_direction = 'outbound' and not coalesce((p_rules->>'outboundCreatesLeads')::boolean, false) then
       select l.id into v_lead_id from leads_master l
       where l.phone_number_normalized = v_phone
@@ -261,10 +272,6 @@ begin
 
     update knowlarity_calls set lead_id = v_lead_id, source_id = v_source_id, outcome = v_outcome
     where call_id = v_call_id;
-  end if;
-
-  if v_outcome = 'ignored' then
-    update knowlarity_calls set outcome = v_outcome where call_id = v_call_id;
   end if;
 
   if p_delivery is not null then
