@@ -59,6 +59,69 @@ export interface SourceLeadCount {
   lastLeadAt: string | null;
 }
 
+export interface IngestItem {
+  call: CallEvent;
+  raw: unknown;
+}
+
+export interface LeaseState {
+  acquired: boolean;
+  owner: string | null;
+  expiresAt: string | null;
+  watermark: string | null;
+}
+
+export type SyncTrigger = 'schedule' | 'manual' | 'backfill';
+export type RunStatus = 'running' | 'succeeded' | 'failed';
+
+export interface SyncRun {
+  id: number;
+  trigger: SyncTrigger;
+  windowFrom: string;
+  windowTo: string;
+  owner: string;
+  backfillId: number | null;
+  startedAt: string;
+  finishedAt: string | null;
+  status: RunStatus;
+  pages: number;
+  records: number;
+  outcomes: Record<string, number>;
+  error: string | null;
+}
+
+export interface SyncStatus {
+  watermark: string | null;
+  leaseOwner: string | null;
+  lastRun: SyncRun | null;
+  lastSuccess: SyncRun | null;
+  lastFailure: SyncRun | null;
+}
+
+export interface RunFinish {
+  runId: number;
+  status: Exclude<RunStatus, 'running'>;
+  pages: number;
+  records: number;
+  outcomes: Record<string, number>;
+  error?: string | null;
+  /** Moves the stream's watermark to `advanceTo` when the run succeeded and still holds the lease. */
+  stream?: string;
+  advanceTo?: Date;
+}
+
+export interface BackfillState {
+  backfillId: number;
+  doneUntil: string;
+  chunkSeconds: number;
+}
+
+export interface StoredCallSummary {
+  callId: string;
+  outcome: string;
+  derived: boolean;
+}
+
 /** Named arguments of one SQL function call, as PostgREST's rpc takes them. */
 export type FunctionArgs = Record<string, unknown>;
 
@@ -98,6 +161,94 @@ export abstract class LeadSyncRepository {
     });
   }
 
+  /** A call-log page in one transaction (results in (phone, call id) order); `dryRun` keeps nothing. */
+  ingestCalls(
+    items: IngestItem[],
+    arrivalPath: ArrivalPath,
+    rules: IngestRules,
+    dryRun = false,
+  ): Promise<IngestResult[]> {
+    return this.call('knowlarity_ingest_calls', {
+      p_items: items,
+      p_arrival_path: arrivalPath,
+      p_rules: rules,
+      p_dry_run: dryRun,
+    });
+  }
+
+  acquireLease(stream: string, owner: string, ttlSeconds: number): Promise<LeaseState> {
+    return this.call('knowlarity_sync_acquire_lease', {
+      p_stream: stream,
+      p_owner: owner,
+      p_ttl_seconds: ttlSeconds,
+    });
+  }
+
+  async releaseLease(stream: string, owner: string): Promise<void> {
+    await this.call('knowlarity_sync_release_lease', { p_stream: stream, p_owner: owner });
+  }
+
+  startRun(
+    trigger: SyncTrigger,
+    owner: string,
+    from: Date,
+    to: Date,
+    backfillId?: number,
+  ): Promise<{ runId: number }> {
+    return this.call('knowlarity_sync_start_run', {
+      p_trigger: trigger,
+      p_owner: owner,
+      p_from: from,
+      p_to: to,
+      p_backfill_id: backfillId ?? null,
+    });
+  }
+
+  finishRun(finish: RunFinish): Promise<{ runId: number; watermarkAdvanced: boolean }> {
+    return this.call('knowlarity_sync_finish_run', {
+      p_run_id: finish.runId,
+      p_status: finish.status,
+      p_pages: finish.pages,
+      p_records: finish.records,
+      p_outcomes: finish.outcomes,
+      p_error: finish.error ?? null,
+      p_stream: finish.stream ?? null,
+      p_advance_to: finish.advanceTo ?? null,
+    });
+  }
+
+  syncStatus(stream: string): Promise<SyncStatus> {
+    return this.call('knowlarity_sync_status', { p_stream: stream });
+  }
+
+  beginBackfill(from: Date, to: Date, chunkSeconds: number): Promise<BackfillState> {
+    return this.call('knowlarity_backfill_begin', {
+      p_from: from,
+      p_to: to,
+      p_chunk_seconds: chunkSeconds,
+    });
+  }
+
+  async recordBackfillProgress(
+    backfillId: number,
+    doneUntil: Date,
+    status: RunStatus = 'running',
+  ): Promise<void> {
+    await this.call('knowlarity_backfill_progress', {
+      p_backfill_id: backfillId,
+      p_done_until: doneUntil,
+      p_status: status,
+    });
+  }
+
+  async callsInWindow(from: Date, to: Date): Promise<StoredCallSummary[]> {
+    const { calls } = await this.call<{ calls: StoredCallSummary[] }>('knowlarity_calls_in_window', {
+      p_from: from,
+      p_to: to,
+    });
+    return calls;
+  }
+
   recordDelivery(delivery: DeliveryRecord): Promise<{ deliveryId: number }> {
     return this.call('knowlarity_record_delivery', { p_delivery: delivery });
   }
@@ -131,6 +282,8 @@ export abstract class LeadSyncRepository {
   schemaVersion(): Promise<number> {
     return this.call('knowlarity_schema_version', {});
   }
+
+  // Look-ups for the internal REST API (leads, calls, sources) go below this line.
 }
 
 function withoutNul(value: unknown): unknown {
