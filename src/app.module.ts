@@ -6,6 +6,7 @@ import { configNamespaces, validateEnvironment } from './config';
 import { DatabaseModule } from './database/database.module';
 import { LeadsModule } from './leads/leads.module';
 import { SourcesModule } from './sources/sources.module';
+import { SyncModule } from './sync/sync.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -14,7 +15,7 @@ export class AppModule {
    * Built on demand rather than at import, so configuration (and its validation) is read when
    * the application is created: tests set the environment first, then create the app.
    */
-  static forRoot(): DynamicModule {
+  static forRoot(options: { backgroundJobs?: boolean } = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -25,11 +26,12 @@ export class AppModule {
           validate: validateEnvironment,
         }),
         ScheduleModule.forRoot(),
-        CommonModule,
+        CommonModule.forRoot({ backgroundJobs: options.backgroundJobs ?? true }),
         DatabaseModule,
         LeadsModule,
         SourcesModule,
         WebhooksModule,
+        SyncModule,
       ],
     };
   }

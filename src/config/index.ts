@@ -4,6 +4,8 @@ import { databaseConfig, parseDatabaseConfig } from './database.config';
 import { Env } from './env';
 import { parseHttpConfig } from './http.config';
 import { ingestConfig, parseIngestConfig } from './ingest.config';
+import { knowlarityApiConfig, parseKnowlarityApiConfig } from './knowlarity-api.config';
+import { parsePollingConfig, pollingConfig } from './polling.config';
 import { internalApiConfig, parseInternalApiConfig } from './internal-api.config';
 import { parseWebhookSecurityConfig, webhookSecurityConfig } from './webhook-security.config';
 
@@ -13,6 +15,8 @@ export {
   databaseConfig,
   ingestConfig,
   internalApiConfig,
+  knowlarityApiConfig,
+  pollingConfig,
   webhookSecurityConfig,
 };
 
@@ -23,6 +27,8 @@ export const configNamespaces = [
   databaseConfig,
   ingestConfig,
   internalApiConfig,
+  knowlarityApiConfig,
+  pollingConfig,
   webhookSecurityConfig,
 ];
 
@@ -33,6 +39,8 @@ const parsers = [
   parseHttpConfig,
   parseIngestConfig,
   parseInternalApiConfig,
+  parseKnowlarityApiConfig,
+  parsePollingConfig,
   parseWebhookSecurityConfig,
 ];
 

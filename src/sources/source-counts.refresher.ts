@@ -8,6 +8,7 @@ import {
 import { ConfigType } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { businessConfig, ingestConfig } from '../config';
+import { BACKGROUND_JOBS } from '../common/background-jobs';
 import { Clock } from '../common/clock';
 import { LeadSyncRepository } from '../database/lead-sync.repository';
 
@@ -28,13 +29,14 @@ export class SourceCountsRefresher implements OnApplicationBootstrap, OnApplicat
     private readonly repository: LeadSyncRepository,
     private readonly clock: Clock,
     private readonly scheduler: SchedulerRegistry,
+    @Inject(BACKGROUND_JOBS) private readonly backgroundJobs: boolean,
     @Inject(ingestConfig.KEY) private readonly ingest: ConfigType<typeof ingestConfig>,
     @Inject(businessConfig.KEY) private readonly business: ConfigType<typeof businessConfig>,
   ) {}
 
   onApplicationBootstrap(): void {
     const seconds = this.ingest.sourceCountsRefreshSeconds;
-    if (seconds === 0) return;
+    if (seconds === 0 || !this.backgroundJobs) return;
     this.scheduler.addInterval(
       JOB_NAME,
       setInterval(() => void this.refresh(), seconds * 1000),

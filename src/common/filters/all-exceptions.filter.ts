@@ -22,6 +22,12 @@ const STATUS_BY_CODE: Record<string, number> = {
   unsupported_media_type: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   no_customer_phone: HttpStatus.UNPROCESSABLE_ENTITY,
   rate_limited: HttpStatus.TOO_MANY_REQUESTS,
+  invalid_window: HttpStatus.BAD_REQUEST,
+  sync_in_progress: HttpStatus.CONFLICT,
+  sync_not_configured: HttpStatus.CONFLICT,
+  knowlarity_credentials: HttpStatus.BAD_GATEWAY,
+  knowlarity_unavailable: HttpStatus.BAD_GATEWAY,
+  knowlarity_bad_response: HttpStatus.BAD_GATEWAY,
   storage_unavailable: HttpStatus.SERVICE_UNAVAILABLE,
 };
 

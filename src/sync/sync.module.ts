@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { KnowlarityClient } from '../knowlarity/knowlarity-client';
+import { CallLogPollScheduler } from './call-log-poll.scheduler';
+import { CallLogSyncService } from './call-log-sync.service';
+import { SyncController } from './sync.controller';
+
+@Module({
+  controllers: [SyncController],
+  providers: [KnowlarityClient, CallLogSyncService, CallLogPollScheduler],
+  exports: [CallLogSyncService, CallLogPollScheduler],
+})
+export class SyncModule {}
