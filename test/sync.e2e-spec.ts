@@ -290,9 +290,7 @@ for (const target of repositoryTargets.filter(
         simulator.setCalls(generateCalls({ count: 30, seed: 11, from: DAY_START, to: DAY_END }));
         await boot();
         const second = await startApp({
-          repository: (
-            await import('../src/database/drivers/postgres.repository')
-          ).PostgresRepository.connect(opened.database.url!, 5),
+          repository: PostgresRepository.connect(opened.database.url!, 5),
           clock,
           env: {
             KNOWLARITY_API_KEY: simulator.apiKey,
