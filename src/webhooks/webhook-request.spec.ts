@@ -2,7 +2,13 @@ import type { RawBodyRequest } from '../common/http/raw-body';
 import { isWebhookReceivingPath, presentedToken, webhookRequestOf } from './webhook-request';
 
 function request(url: string): RawBodyRequest {
-  return { url, id: 'r1', method: 'GET', headers: {}, ip: '127.0.0.1' } as unknown as RawBodyRequest;
+  return {
+    url,
+    id: 'r1',
+    method: 'GET',
+    headers: {},
+    ip: '127.0.0.1',
+  } as unknown as RawBodyRequest;
 }
 
 describe('webhook request extraction', () => {
