@@ -1,10 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { ScheduleModule } from '@nestjs/schedule';
+import type { DestinationStream } from 'pino';
 import { CommonModule } from './common/common.module';
 import { configNamespaces, validateEnvironment } from './config';
 import { DatabaseModule } from './database/database.module';
 import { LeadsModule } from './leads/leads.module';
+import { LoggingModule } from './logging/logging.module';
 import { SourcesModule } from './sources/sources.module';
 import { SyncModule } from './sync/sync.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -15,7 +17,9 @@ export class AppModule {
    * Built on demand rather than at import, so configuration (and its validation) is read when
    * the application is created: tests set the environment first, then create the app.
    */
-  static forRoot(options: { backgroundJobs?: boolean } = {}): DynamicModule {
+  static forRoot(
+    options: { backgroundJobs?: boolean; logDestination?: DestinationStream } = {},
+  ): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -25,6 +29,7 @@ export class AppModule {
           load: configNamespaces,
           validate: validateEnvironment,
         }),
+        LoggingModule.forRoot({ destination: options.logDestination }),
         ScheduleModule.forRoot(),
         CommonModule.forRoot({ backgroundJobs: options.backgroundJobs ?? true }),
         DatabaseModule,

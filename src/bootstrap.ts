@@ -1,7 +1,9 @@
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { registerRawBodyParser } from './common/http/raw-body';
@@ -14,9 +16,12 @@ export function createFastifyAdapter(): FastifyAdapter {
   const http = httpConfigFromEnvironment();
   return new FastifyAdapter({
     // A caller's own request id is kept when it looks like one, so logs join up across hops.
-    genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
+    // It is also left on the raw request, where the HTTP logger picks it up.
+    genReqId: (request: IncomingMessage) => {
       const given = request.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      request.id = id;
+      return id;
     },
     bodyLimit: http.maxBodyBytes,
     // Only TRUST_PROXY's peers may set the client address through X-Forwarded-For.
@@ -28,11 +33,11 @@ export function createFastifyAdapter(): FastifyAdapter {
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   const fastify = app.getHttpAdapter().getInstance();
   registerRawBodyParser(fastify, httpConfigFromEnvironment().maxBodyBytes);
+  app.useLogger(app.get(Logger));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true }));
   app.useGlobalFilters(
     new AllExceptionsFilter([app.get(WebhookDeliveryService).respondBeforeRouting]),
   );
-  app.enableShutdownHooks();
   return app;
 }
 

@@ -5,6 +5,8 @@ import { Env } from './env';
 import { parseHttpConfig } from './http.config';
 import { ingestConfig, parseIngestConfig } from './ingest.config';
 import { knowlarityApiConfig, parseKnowlarityApiConfig } from './knowlarity-api.config';
+import { loggingConfig, parseLoggingConfig } from './logging.config';
+import { metricsConfig, parseMetricsConfig } from './metrics.config';
 import { parsePollingConfig, pollingConfig } from './polling.config';
 import { internalApiConfig, parseInternalApiConfig } from './internal-api.config';
 import { parseWebhookSecurityConfig, webhookSecurityConfig } from './webhook-security.config';
@@ -16,6 +18,8 @@ export {
   ingestConfig,
   internalApiConfig,
   knowlarityApiConfig,
+  loggingConfig,
+  metricsConfig,
   pollingConfig,
   webhookSecurityConfig,
 };
@@ -28,6 +32,8 @@ export const configNamespaces = [
   ingestConfig,
   internalApiConfig,
   knowlarityApiConfig,
+  loggingConfig,
+  metricsConfig,
   pollingConfig,
   webhookSecurityConfig,
 ];
@@ -40,6 +46,8 @@ const parsers = [
   parseIngestConfig,
   parseInternalApiConfig,
   parseKnowlarityApiConfig,
+  parseLoggingConfig,
+  parseMetricsConfig,
   parsePollingConfig,
   parseWebhookSecurityConfig,
 ];

@@ -12,7 +12,7 @@ export interface RunningApp {
 }
 
 /** Test defaults: no background refresh timer unless a test asks for one. */
-const BASE_ENV = { SOURCE_COUNTS_REFRESH_SECONDS: '0', NODE_ENV: 'test' };
+const BASE_ENV = { SOURCE_COUNTS_REFRESH_SECONDS: '0', NODE_ENV: 'test', LOG_LEVEL: 'error' };
 
 /**
  * Boots the real application (same module and configureApp as main.ts) on a real database and a
