@@ -284,6 +284,68 @@ export abstract class LeadSyncRepository {
   }
 
   // Look-ups for the internal REST API (leads, calls, sources) go below this line.
+  /** Leads newest first on (createdAt desc, id desc); `filter.phone` is already normalised. */
+  findLeads(filter: LeadFilter): Promise<Page<LeadView, LeadKey>> {
+    return this.call('knowlarity_find_leads', {
+      p_phone: filter.phone ?? null,
+      p_source_id: filter.sourceId ?? null,
+      p_status: filter.status ?? null,
+      p_created_from: filter.createdFrom ?? null,
+      p_created_to: filter.createdTo ?? null,
+      p_q: filter.q ?? null,
+      p_q_phone: filter.qPhone ?? null,
+      p_limit: filter.limit,
+      p_after_created_at: filter.after?.createdAt ?? null,
+      p_after_id: filter.after?.id ?? null,
+    });
+  }
+
+  /** One lead with its history and newest calls, or null. */
+  getLead(id: number): Promise<LeadDetail | null> {
+    return this.call('knowlarity_get_lead', { p_id: id });
+  }
+
+  /** Calls newest first on (startedAt desc, callId asc); `filter.phone` is already normalised. */
+  findCalls(filter: CallFilter): Promise<Page<CallView, CallKey>> {
+    return this.call('knowlarity_find_calls', {
+      p_lead_id: filter.leadId ?? null,
+      p_phone: filter.phone ?? null,
+      p_from: filter.from ?? null,
+      p_to: filter.to ?? null,
+      p_missed: filter.status === undefined ? null : filter.status === 'missed',
+      p_direction: filter.direction ?? null,
+      p_limit: filter.limit,
+      p_after_started_at: filter.after?.startedAt ?? null,
+      p_after_call_id: filter.after?.callId ?? null,
+    });
+  }
+
+  getCall(callId: string): Promise<CallView | null> {
+    return this.call('knowlarity_get_call', { p_call_id: callId });
+  }
+
+  /** Every source with the derived counts ("today" is `now`'s day in `timezone`). */
+  listSources(timezone: string, now: Date): Promise<SourceView[]> {
+    return this.call('knowlarity_list_sources', { p_timezone: timezone, p_now: now });
+  }
+
+  /** One source with its derived counts and, given `days`, its leads per day; or null. */
+  getSource(id: number, timezone: string, now: Date, days?: number): Promise<SourceDetail | null> {
+    return this.call('knowlarity_get_source', {
+      p_id: id,
+      p_timezone: timezone,
+      p_now: now,
+      p_days: days ?? null,
+    });
+  }
+
+  /** Creates the source unless one with this name and type exists (`created: false`). */
+  createSource(displayName: string, sourceType: string): Promise<CreatedSource> {
+    return this.call('knowlarity_create_source', {
+      p_display_name: displayName,
+      p_source_type: sourceType,
+    });
+  }
 }
 
 function withoutNul(value: unknown): unknown {
@@ -293,4 +355,135 @@ function withoutNul(value: unknown): unknown {
   return Object.fromEntries(
     Object.entries(value).map(([key, item]) => [withoutNul(key) as string, withoutNul(item)]),
   );
+}
+
+/** A keyset page: `next` is the key of the last item when more items follow, else null. */
+export interface Page<T, K> {
+  items: T[];
+  next: K | null;
+}
+
+/** Where a page of leads ends: `createdAt` to the microsecond, as the database holds it. */
+export interface LeadKey {
+  createdAt: string;
+  id: number;
+}
+
+export interface CallKey {
+  startedAt: string;
+  callId: string;
+}
+
+export interface SourceRef {
+  id: number;
+  displayName: string;
+  sourceType: string;
+}
+
+/** A lead as the look-ups return it; times are UTC ISO strings. */
+export interface LeadView {
+  id: number;
+  fullName: string | null;
+  /** The national number the ingest matches on. */
+  phone: string | null;
+  alternatePhone: string | null;
+  status: string | null;
+  sourceId: number | null;
+  source: SourceRef | null;
+  externalLeadId: string | null;
+  assignedTo: string | null;
+  nextFollowupAt: string | null;
+  totalAttempts: number | null;
+  isQualified: boolean | null;
+  /** When the source delivered the lead (createdAt when unknown). */
+  receivedAt: string | null;
+  createdAt: string;
+  updatedAt: string | null;
+}
+
+export interface LeadFilter {
+  /** National number, as normalizePhone gives it. */
+  phone?: string;
+  sourceId?: number;
+  status?: string;
+  createdFrom?: Date;
+  /** Exclusive. */
+  createdTo?: Date;
+  /** Name prefix (case-insensitive). */
+  q?: string;
+  /** Phone prefix (digits), when `q` reads as the start of a phone number. */
+  qPhone?: string;
+  limit: number;
+  after?: LeadKey;
+}
+
+/** One source credited with a lead, and when. */
+export interface LeadSourceEntry {
+  sourceId: number | null;
+  source: SourceRef | null;
+  receivedAt: string | null;
+  isPrimary: boolean;
+  externalId: string | null;
+}
+
+export type CallStatus = 'answered' | 'missed';
+
+export interface CallView {
+  callId: string;
+  leadId: number | null;
+  sourceId: number | null;
+  phone: string;
+  phoneE164: string;
+  srNumber: string | null;
+  direction: 'inbound' | 'outbound';
+  status: CallStatus;
+  durationSeconds: number | null;
+  agentNumber: string | null;
+  agentLabel: string | null;
+  recordingUrl: string | null;
+  callerName: string | null;
+  outcome: string;
+  startedAt: string;
+}
+
+export interface LeadDetail extends LeadView {
+  history: LeadSourceEntry[];
+  /** The newest 100 calls, newest first. */
+  calls: CallView[];
+  callsTotal: number;
+}
+
+export interface CallFilter {
+  leadId?: number;
+  /** National number, as normalizePhone gives it. */
+  phone?: string;
+  from?: Date;
+  /** Exclusive. */
+  to?: Date;
+  status?: CallStatus;
+  direction?: 'inbound' | 'outbound';
+  limit: number;
+  after?: CallKey;
+}
+
+export interface SourceView extends SourceRef {
+  createdAt: string | null;
+  totalLeads: number;
+  todaysLeads: number;
+  lastLeadAt: string | null;
+}
+
+export interface DayCount {
+  /** YYYY-MM-DD in the business time zone. */
+  date: string;
+  leads: number;
+}
+
+export interface SourceDetail extends SourceView {
+  leadsPerDay?: DayCount[];
+}
+
+export interface CreatedSource {
+  created: boolean;
+  source: SourceView;
 }
