@@ -1,0 +1,57 @@
+import { BadRequestException } from '@nestjs/common';
+import { createHmac } from 'node:crypto';
+import { bytesEqual } from '../constant-time';
+
+/** Bytes of HMAC-SHA256 kept in a cursor: 128 bits cannot be guessed. */
+const MAC_BYTES = 16;
+/** Far above any position this service encodes. */
+const MAX_CURSOR_LENGTH = 512;
+
+/**
+ * Opaque keyset cursors: base64url of the position's JSON, a dot, and an HMAC over the list's
+ * kind and that text. A cursor is only ever one this service issued for the same list, so a
+ * client cannot hand-craft a position (or replay a calls cursor on leads); anything else is a
+ * 400 `invalid_cursor`. Thrown as an HTTP error on purpose: a cursor exists only at the edge.
+ */
+export class CursorCodec {
+  constructor(private readonly key: Buffer) {}
+
+  encode(kind: string, position: object): string {
+    const body = Buffer.from(JSON.stringify(position), 'utf8').toString('base64url');
+    return `${body}.${this.mac(kind, body)}`;
+  }
+
+  /** The position inside `cursor`, which must be this service's and pass `isPosition`. */
+  decode<T>(kind: string, cursor: string, isPosition: (value: unknown) => value is T): T {
+    if (cursor.length > MAX_CURSOR_LENGTH) throw invalidCursor();
+    const [body, mac, ...rest] = cursor.split('.');
+    // Compared as text: base64url decoding ignores stray characters, the MAC text does not.
+    if (!body || !mac || rest.length > 0) throw invalidCursor();
+    if (!bytesEqual(Buffer.from(mac, 'utf8'), Buffer.from(this.mac(kind, body), 'utf8'))) {
+      throw invalidCursor();
+    }
+    let position: unknown;
+    try {
+      position = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+    } catch {
+      throw invalidCursor();
+    }
+    if (!isPosition(position)) throw invalidCursor();
+    return position;
+  }
+
+  private mac(kind: string, body: string): string {
+    return createHmac('sha256', this.key)
+      .update(`${kind}\n${body}`)
+      .digest()
+      .subarray(0, MAC_BYTES)
+      .toString('base64url');
+  }
+}
+
+function invalidCursor(): BadRequestException {
+  return new BadRequestException({
+    code: 'invalid_cursor',
+    message: 'cursor is not one this API issued; start again without it.',
+  });
+}
