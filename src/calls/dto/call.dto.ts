@@ -1,0 +1,71 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { CallView } from '../../database/lead-sync.repository';
+
+/** A Knowlarity call as stored. */
+export class CallDto implements CallView {
+  @ApiProperty({ example: '5c1e7a90-3f4b-4d2a-8e61-7b9c0d1e2f31' })
+  callId!: string;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'The lead the call was linked to.' })
+  leadId!: number | null;
+
+  @ApiProperty({ type: Number, nullable: true })
+  sourceId!: number | null;
+
+  @ApiProperty({ example: '9800000101', description: 'National number, as leads are matched.' })
+  phone!: string;
+
+  @ApiProperty({ example: '+919800000101' })
+  phoneE164!: string;
+
+  @ApiProperty({ type: String, nullable: true, description: 'The Knowlarity number called.' })
+  srNumber!: string | null;
+
+  @ApiProperty({ enum: ['inbound', 'outbound'] })
+  direction!: 'inbound' | 'outbound';
+
+  @ApiProperty({ enum: ['answered', 'missed'] })
+  status!: 'answered' | 'missed';
+
+  @ApiProperty({ type: Number, nullable: true })
+  durationSeconds!: number | null;
+
+  @ApiProperty({ type: String, nullable: true, description: "The agent's phone (E.164)." })
+  agentNumber!: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'An outcome label Knowlarity sent in place of an agent (e.g. Customer Missed).',
+  })
+  agentLabel!: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  recordingUrl!: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  callerName!: string | null;
+
+  @ApiProperty({
+    description:
+      'What the ingest did with it: lead_created, same_source_duplicate, ' +
+      'cross_source_duplicate, call_linked, call_unmatched or ignored.',
+    example: 'lead_created',
+  })
+  outcome!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  startedAt!: string;
+}
+
+export class CallPageDto {
+  @ApiProperty({ type: [CallDto], description: 'Newest first.' })
+  items!: CallDto[];
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` for the next page; null on the last page.',
+  })
+  nextCursor!: string | null;
+}

@@ -1,0 +1,15 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsInt, Max, Min } from 'class-validator';
+import { toInteger } from '../../common/pagination/query-values';
+
+const ID_MESSAGE = 'id must be a positive integer';
+
+export class LeadIdParams {
+  @ApiProperty({ type: Number, minimum: 1 })
+  @Transform(toInteger)
+  @IsInt({ message: ID_MESSAGE })
+  @Min(1, { message: ID_MESSAGE })
+  @Max(Number.MAX_SAFE_INTEGER, { message: ID_MESSAGE })
+  id!: number;
+}

@@ -1,0 +1,79 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { CursorCodec } from '../common/pagination/cursor';
+import { parseTimeBound } from '../common/pagination/time-bounds';
+import { businessConfig } from '../config';
+import { LeadDetail, LeadKey, LeadSyncRepository } from '../database/lead-sync.repository';
+import { normalizePhone } from '../knowlarity/phone';
+import { LeadPageDto } from './dto/lead.dto';
+import { ListLeadsQuery } from './dto/list-leads.query';
+
+const CURSOR_KIND = 'leads';
+const PHONE_LIKE = /^\+?[\d\s\-.()]+$/;
+
+/**
+ * Lead look-ups: phones are normalised exactly as the ingest normalises them, plain dates are
+ * read in BUSINESS_TIMEZONE, and pages are keyset cursors on (createdAt desc, id desc).
+ */
+@Injectable()
+export class LeadLookupService {
+  constructor(
+    private readonly repository: LeadSyncRepository,
+    private readonly cursors: CursorCodec,
+    @Inject(businessConfig.KEY) private readonly business: ConfigType<typeof businessConfig>,
+  ) {}
+
+  async find(query: ListLeadsQuery): Promise<LeadPageDto> {
+    const { timezone, defaultCountry } = this.business;
+    const page = await this.repository.findLeads({
+      phone: query.phone ? normalizePhone(query.phone, defaultCountry)?.national : undefined,
+      sourceId: query.sourceId,
+      status: query.status,
+      createdFrom: query.createdFrom
+        ? (parseTimeBound(query.createdFrom, timezone, 'from') ?? undefined)
+        : undefined,
+      createdTo: query.createdTo
+        ? (parseTimeBound(query.createdTo, timezone, 'to') ?? undefined)
+        : undefined,
+      q: query.q,
+      qPhone: query.q ? phonePrefix(query.q, defaultCountry) : undefined,
+      limit: query.limit,
+      after: query.cursor ? this.cursors.decode(CURSOR_KIND, query.cursor, isLeadKey) : undefined,
+    });
+    return {
+      items: page.items,
+      nextCursor: page.next ? this.cursors.encode(CURSOR_KIND, page.next) : null,
+    };
+  }
+
+  get(id: number): Promise<LeadDetail | null> {
+    return this.repository.getLead(id);
+  }
+}
+
+/**
+ * The stored-form prefix a search for the start of a phone number means: a whole number is
+ * normalised as the ingest would; a partial one loses its +91 / 0091 / trunk 0, which stored
+ * national numbers do not have. Undefined when `q` does not look like a phone number.
+ */
+export function phonePrefix(q: string, defaultCountry: string): string | undefined {
+  if (!PHONE_LIKE.test(q)) return undefined;
+  const whole = normalizePhone(q, defaultCountry);
+  if (whole) return whole.national;
+  const digits = q.replace(/\D/g, '');
+  const national = q.trim().startsWith('+')
+    ? digits.replace(/^91/, '')
+    : digits.replace(/^(0091|0)/, '');
+  return national.length > 0 ? national : undefined;
+}
+
+function isLeadKey(value: unknown): value is LeadKey {
+  const key = value as Partial<LeadKey> | null;
+  return (
+    typeof key === 'object' &&
+    key !== null &&
+    typeof key.createdAt === 'string' &&
+    !Number.isNaN(Date.parse(key.createdAt)) &&
+    Number.isSafeInteger(key.id)
+  );
+}

@@ -1,0 +1,48 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { DayCount, SourceDetail, SourceRef, SourceView } from '../../database/lead-sync.repository';
+
+export class SourceRefDto implements SourceRef {
+  @ApiProperty({ example: 3 })
+  id!: number;
+
+  @ApiProperty({ example: 'Google Ads' })
+  displayName!: string;
+
+  @ApiProperty({ example: 'knowlarity_call' })
+  sourceType!: string;
+}
+
+/** A source with its lead counts, derived from leads and history rows at read time. */
+export class SourceDto extends SourceRefDto implements SourceView {
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  createdAt!: string | null;
+
+  @ApiProperty({ description: 'Leads credited to this source: its leads and history rows.' })
+  totalLeads!: number;
+
+  @ApiProperty({
+    description:
+      'Of those, the ones received today (the current day in BUSINESS_TIMEZONE, by when the ' +
+      'source delivered the lead).',
+  })
+  todaysLeads!: number;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  lastLeadAt!: string | null;
+}
+
+export class DayCountDto implements DayCount {
+  @ApiProperty({ format: 'date', example: '2026-11-20', description: 'In BUSINESS_TIMEZONE.' })
+  date!: string;
+
+  @ApiProperty({ example: 12 })
+  leads!: number;
+}
+
+export class SourceDetailDto extends SourceDto implements SourceDetail {
+  @ApiPropertyOptional({
+    type: [DayCountDto],
+    description: 'With `days`: one entry per day, oldest first, today last, days without leads 0.',
+  })
+  leadsPerDay?: DayCountDto[];
+}

@@ -1,0 +1,65 @@
+import {
+  Body,
+  ConflictException,
+  Controller,
+  Get,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { InternalApiKeyGuard } from '../common/guards/internal-api-key.guard';
+import { ApiErrorResponse, ApiInternalKey } from '../common/openapi';
+import { CreateSourceBody } from './dto/create-source.body';
+import { SourceDetailDto, SourceDto } from './dto/source.dto';
+import { SourceDetailQuery, SourceIdParams } from './dto/source.params';
+import { SourcesService } from './sources.service';
+
+@ApiTags('sources')
+@ApiInternalKey()
+@Controller('sources')
+@UseGuards(InternalApiKeyGuard)
+export class SourcesController {
+  constructor(private readonly sources: SourcesService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Every source with totalLeads, todaysLeads and lastLeadAt' })
+  @ApiOkResponse({ type: [SourceDto] })
+  list(): Promise<SourceDto[]> {
+    return this.sources.list();
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One source with its counts and, with `days`, its leads per day' })
+  @ApiOkResponse({ type: SourceDetailDto })
+  @ApiErrorResponse(400, 'A bad id or days', 'bad_request')
+  @ApiErrorResponse(404, 'No such source', 'source_not_found')
+  async get(
+    @Param() { id }: SourceIdParams,
+    @Query() { days }: SourceDetailQuery,
+  ): Promise<SourceDetailDto> {
+    const source = await this.sources.get(id, days);
+    if (!source) {
+      throw new NotFoundException({ code: 'source_not_found', message: `No source ${id}.` });
+    }
+    return source;
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Creates a source' })
+  @ApiCreatedResponse({ type: SourceDto })
+  @ApiErrorResponse(400, 'A missing or bad displayName or sourceType', 'bad_request')
+  @ApiErrorResponse(409, 'A source with this displayName and sourceType exists', 'source_exists')
+  async create(@Body() body: CreateSourceBody): Promise<SourceDto> {
+    const { created, source } = await this.sources.create(body.displayName, body.sourceType);
+    if (!created) {
+      throw new ConflictException({
+        code: 'source_exists',
+        message: `Source ${source.id} already has this displayName and sourceType.`,
+      });
+    }
+    return source;
+  }
+}
