@@ -5,7 +5,9 @@ import type { DestinationStream } from 'pino';
 import { CommonModule } from './common/common.module';
 import { configNamespaces, validateEnvironment } from './config';
 import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
 import { LeadsModule } from './leads/leads.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { LoggingModule } from './logging/logging.module';
 import { SourcesModule } from './sources/sources.module';
 import { SyncModule } from './sync/sync.module';
@@ -33,6 +35,8 @@ export class AppModule {
         ScheduleModule.forRoot(),
         CommonModule.forRoot({ backgroundJobs: options.backgroundJobs ?? true }),
         DatabaseModule,
+        MetricsModule,
+        HealthModule,
         LeadsModule,
         SourcesModule,
         WebhooksModule,

@@ -3,11 +3,31 @@ import { ConfigType } from '@nestjs/config';
 import { createApp } from './bootstrap';
 import { appConfig } from './config';
 
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
 async function main(): Promise<void> {
   const app = await createApp();
-  const { port, host } = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
+  const { port, host, shutdownTimeoutSeconds } = app.get<ConfigType<typeof appConfig>>(
+    appConfig.KEY,
+  );
+  const logger = new Logger('Main');
+
+  // Nest's shutdown hooks stop accepting connections, let in-flight requests (each ingest either
+  // commits and is answered, or is not answered) and the poller's page finish, then close the
+  // database. If that takes too long, give up rather than hang the deploy.
+  app.enableShutdownHooks([...SIGNALS]);
+  for (const signal of SIGNALS) {
+    process.once(signal, () => {
+      logger.log(`${signal} received: shutting down`);
+      setTimeout(() => {
+        logger.error(`Shutdown took longer than ${shutdownTimeoutSeconds} s; exiting`);
+        process.exit(1);
+      }, shutdownTimeoutSeconds * 1000).unref();
+    });
+  }
+
   await app.listen(port, host);
-  new Logger('Main').log(`Listening on http://${host}:${port}`);
+  logger.log(`Listening on http://${host}:${port}`);
 }
 
 main().catch((error: Error) => {

@@ -7,14 +7,27 @@ import { SupabaseRepository } from './drivers/supabase.repository';
 import { LeadSyncRepository } from './lead-sync.repository';
 import { migratePool, pgliteSession } from './migration-sessions';
 import { expectedSchemaVersion, migrate } from './migrator';
-import { SchemaBehindError, StorageError } from './storage.errors';
+import {
+  isUnavailable,
+  SchemaBehindError,
+  StorageError,
+  StorageUnavailableError,
+} from './storage.errors';
 
 const logger = new Logger('DatabaseModule');
+
+/** Back-off between attempts to reach a database that is down at start: 1 s doubling to 30 s. */
+const RETRY_START_MS = 1000;
+const RETRY_MAX_MS = 30_000;
 
 /**
  * Opens the driver chosen by configuration. PGlite and PostgreSQL are migrated at start; with
  * Supabase the service only checks that the schema is current, since migrations there run
  * through the direct connection (`npm run db:migrate`) or `supabase db push`.
+ *
+ * A server that cannot be reached does not stop the service: it starts not ready (calls answer
+ * "unavailable", readiness is 503) and keeps trying in the background. A schema that is behind,
+ * or a migration that fails, does stop it: those need an operator.
  */
 export async function openRepository(
   config: ConfigType<typeof databaseConfig>,
@@ -28,7 +41,7 @@ export async function openRepository(
     }
     case 'postgres': {
       const repository = PostgresRepository.connect(config.databaseUrl!, config.poolSize);
-      await closeOnFailure(repository, () => migratePool(repository.pool));
+      await prepareSchema(repository, () => migratePool(repository.pool));
       logger.log('Using PostgreSQL');
       return repository;
     }
@@ -37,19 +50,48 @@ export async function openRepository(
         config.supabaseUrl!,
         config.supabaseServiceRoleKey!,
       );
-      await closeOnFailure(repository, () => assertSchemaCurrent(repository));
+      await prepareSchema(repository, () => assertSchemaCurrent(repository));
       logger.log('Using Supabase');
       return repository;
     }
   }
 }
 
-async function closeOnFailure(repository: LeadSyncRepository, step: () => Promise<unknown>) {
+/**
+ * Runs `step` (migrate, or check the schema) once; if the database is unreachable, holds the
+ * repository and retries in the background until it succeeds.
+ */
+async function prepareSchema(
+  repository: LeadSyncRepository,
+  step: () => Promise<unknown>,
+): Promise<void> {
   try {
     await step();
+    return;
   } catch (error) {
-    await repository.close().catch(() => undefined);
-    throw error;
+    if (!isUnavailable(error) && !(error instanceof StorageUnavailableError)) {
+      await repository.close().catch(() => undefined);
+      throw error;
+    }
+  }
+  logger.warn('The database is unreachable; starting anyway and retrying in the background.');
+  repository.holdUntilSchemaReady();
+  void retryInBackground(repository, step);
+}
+
+async function retryInBackground(repository: LeadSyncRepository, step: () => Promise<unknown>) {
+  for (let delay = RETRY_START_MS; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
+    await new Promise((resolve) => setTimeout(resolve, delay).unref());
+    try {
+      await step();
+      repository.markSchemaReady();
+      logger.log('The database is reachable and its schema is current.');
+      return;
+    } catch (error) {
+      if (isUnavailable(error) || error instanceof StorageUnavailableError) continue;
+      logger.error(`The database schema cannot be prepared: ${(error as Error).message}`);
+      return;
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import { IngestRules } from '../config/ingest.config';
 import { ArrivalPath, CallEvent } from '../knowlarity/call-event';
+import { StorageUnavailableError } from './storage.errors';
 
 export type IngestOutcome =
   | 'lead_created'
@@ -138,8 +139,40 @@ export abstract class LeadSyncRepository {
    * PostgreSQL text and jsonb cannot hold U+0000, which any client can put in a payload; it is
    * dropped here, at the one place every driver goes through, instead of failing the call.
    */
-  private call<T>(fn: string, args: FunctionArgs): Promise<T> {
-    return this.callFunction<T>(fn, withoutNul(args) as FunctionArgs);
+  private async call<T>(fn: string, args: FunctionArgs): Promise<T> {
+    if (!this.schemaReady && fn !== 'knowlarity_schema_version') {
+      throw new StorageUnavailableError(new Error('The database schema is not ready yet'));
+    }
+    try {
+      return await this.callFunction<T>(fn, withoutNul(args) as FunctionArgs);
+    } catch (error) {
+      for (const observe of this.errorObservers) observe(error);
+      throw error;
+    }
+  }
+
+  private schemaReady = true;
+  private readonly errorObservers: ((error: unknown) => void)[] = [];
+
+  /**
+   * Until `markSchemaReady`, every call fails as unavailable (503 to webhook senders, who retry)
+   * instead of hitting a database that is unreachable or not migrated yet.
+   */
+  holdUntilSchemaReady(): void {
+    this.schemaReady = false;
+  }
+
+  markSchemaReady(): void {
+    this.schemaReady = true;
+  }
+
+  get isSchemaReady(): boolean {
+    return this.schemaReady;
+  }
+
+  /** Lets metrics count failed database calls without the drivers knowing about metrics. */
+  observeErrors(observer: (error: unknown) => void): void {
+    this.errorObservers.push(observer);
   }
 
   /** Releases connections; the repository is unusable afterwards. */
@@ -242,10 +275,13 @@ export abstract class LeadSyncRepository {
   }
 
   async callsInWindow(from: Date, to: Date): Promise<StoredCallSummary[]> {
-    const { calls } = await this.call<{ calls: StoredCallSummary[] }>('knowlarity_calls_in_window', {
-      p_from: from,
-      p_to: to,
-    });
+    const { calls } = await this.call<{ calls: StoredCallSummary[] }>(
+      'knowlarity_calls_in_window',
+      {
+        p_from: from,
+        p_to: to,
+      },
+    );
     return calls;
   }
 

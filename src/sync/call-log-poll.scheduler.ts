@@ -1,4 +1,5 @@
 import {
+  BeforeApplicationShutdown,
   Inject,
   Injectable,
   Logger,
@@ -20,7 +21,9 @@ const JOB_NAME = 'knowlarity-call-log-poll';
  * another instance, is skipped: the lease decides who polls.
  */
 @Injectable()
-export class CallLogPollScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class CallLogPollScheduler
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger(CallLogPollScheduler.name);
 
   constructor(
@@ -48,6 +51,12 @@ export class CallLogPollScheduler implements OnApplicationBootstrap, OnApplicati
       setInterval(() => void this.tick(), this.config.intervalSeconds * 1000),
     );
     void this.tick();
+  }
+
+  /** On SIGTERM: no new ticks, and the run in progress finishes its page. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.scheduler.doesExist('interval', JOB_NAME)) this.scheduler.deleteInterval(JOB_NAME);
+    await this.sync.stop();
   }
 
   onApplicationShutdown(): void {

@@ -3,7 +3,7 @@ import { ConfigType } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import { Clock } from '../common/clock';
 import { DomainError } from '../common/domain-error';
-import { businessConfig, ingestConfig, knowlarityApiConfig, pollingConfig } from '../config';
+import { businessConfig, knowlarityApiConfig, pollingConfig } from '../config';
 import {
   IngestItem,
   LeadSyncRepository,
@@ -13,6 +13,8 @@ import {
 import { normalizeCall, NormalizeOptions } from '../knowlarity';
 import { formatInZone, parseKnowlarityTime } from '../knowlarity/times';
 import { KnowlarityClient } from '../knowlarity/knowlarity-client';
+import { CallIngestService } from '../leads/call-ingest.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { InvalidWindowError, SyncInProgressError, SyncNotConfiguredError } from './sync.errors';
 
 /** The lease stream of the regular poller, and of back-fills (which never move the watermark). */
@@ -74,15 +76,20 @@ export class CallLogSyncService {
   /** Identifies this process as a lease owner. */
   readonly owner = `${process.pid}-${randomUUID()}`;
   private running = false;
+  /** The run in progress, so shutdown can wait for it to finish its page. */
+  private current: Promise<unknown> | null = null;
+  private stopping = false;
+  private lastSuccess: Date | null = null;
   private readonly normalizeOptions: NormalizeOptions;
 
   constructor(
     private readonly repository: LeadSyncRepository,
+    private readonly ingestion: CallIngestService,
+    private readonly metrics: MetricsService,
     private readonly client: KnowlarityClient,
     private readonly clock: Clock,
     @Inject(pollingConfig.KEY) private readonly polling: ConfigType<typeof pollingConfig>,
     @Inject(knowlarityApiConfig.KEY) private readonly api: ConfigType<typeof knowlarityApiConfig>,
-    @Inject(ingestConfig.KEY) private readonly ingest: ConfigType<typeof ingestConfig>,
     @Inject(businessConfig.KEY) private readonly business: ConfigType<typeof businessConfig>,
   ) {
     this.normalizeOptions = {
@@ -97,6 +104,24 @@ export class CallLogSyncService {
 
   get enabled(): boolean {
     return this.configured && this.polling.enabled;
+  }
+
+  get intervalSeconds(): number {
+    return this.polling.intervalSeconds;
+  }
+
+  /** When this process last completed a poll (readiness: a stuck poller is not ready). */
+  get lastSuccessAt(): Date | null {
+    return this.lastSuccess;
+  }
+
+  /**
+   * Stops after the page in progress (its run is recorded as failed, so the watermark stays and
+   * the next instance re-reads the window) and resolves when the run has ended.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.current?.catch(() => undefined);
   }
 
   /**
@@ -240,8 +265,11 @@ export class CallLogSyncService {
       const lease = await this.repository.acquireLease(stream, this.owner, this.leaseSeconds());
       if (!lease.acquired) throw new SyncInProgressError(lease.owner);
       try {
-        return await work(lease.watermark);
+        const run = work(lease.watermark);
+        this.current = run;
+        return await run;
       } finally {
+        this.current = null;
         await this.repository.releaseLease(stream, this.owner).catch(() => undefined);
       }
     } finally {
@@ -269,6 +297,7 @@ export class CallLogSyncService {
     let error: string | null = null;
     try {
       for await (const page of this.client.iterateCallLog({ from, to })) {
+        if (this.stopping) throw new Error('Interrupted by shutdown before the window was read');
         pages += 1;
         records += page.records.length;
         const items: IngestItem[] = [];
@@ -283,12 +312,7 @@ export class CallLogSyncService {
           }
         }
         if (items.length > 0) {
-          const results = await this.repository.ingestCalls(
-            items,
-            'poll',
-            this.ingest.rules,
-            dryRun,
-          );
+          const results = await this.ingestion.ingestPage(items, dryRun);
           for (const result of results)
             outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
         }
@@ -313,6 +337,8 @@ export class CallLogSyncService {
           stream,
           advanceTo: stream ? to : undefined,
         });
+    if (!dryRun) this.metrics.pollRun(trigger, !error, stream && !error ? to : undefined);
+    if (!error && stream) this.lastSuccess = this.clock.now();
     if (!error && trigger !== 'backfill') {
       this.logger.log(
         `Call-log poll ${runId}: ${records} records in ${pages} pages, ${JSON.stringify(outcomes)}`,

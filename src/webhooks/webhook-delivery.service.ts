@@ -12,6 +12,7 @@ import {
 import { StorageUnavailableError } from '../database/storage.errors';
 import { ArrivalPath, CallEvent, maskPhone, normalizeCall, NormalizeOptions } from '../knowlarity';
 import { CallIngestService } from '../leads/call-ingest.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { toDeliveryRecord } from './delivery-record';
 import { decodeWebhookPayload, WebhookRequest } from './webhook-payload';
 import { isWebhookReceivingPath, webhookRequestOf } from './webhook-request';
@@ -40,6 +41,7 @@ export class WebhookDeliveryService {
   constructor(
     private readonly ingest: CallIngestService,
     private readonly repository: LeadSyncRepository,
+    private readonly metrics: MetricsService,
     @Inject(businessConfig.KEY) business: ConfigType<typeof businessConfig>,
     @Inject(webhookSecurityConfig.KEY) security: ConfigType<typeof webhookSecurityConfig>,
   ) {
@@ -68,6 +70,7 @@ export class WebhookDeliveryService {
 
     try {
       const result = await this.ingest.ingest(call, arrivalPath, fields, delivery);
+      this.metrics.delivery(200, result.outcome);
       this.logger.log(
         `Delivery ${request.requestId} via ${arrivalPath}: ${result.outcome}, call ${result.callId}, ` +
           `phone ${maskPhone(call.customerPhone)}, lead ${result.leadId ?? '-'}`,
@@ -118,6 +121,7 @@ export class WebhookDeliveryService {
         return this.unavailable(request, storageError);
       throw storageError;
     }
+    this.metrics.delivery(status, body.code);
     this.logger.warn(`Delivery ${request.requestId} rejected with ${status} ${body.code}`);
     return { status, body };
   }
@@ -138,6 +142,7 @@ export class WebhookDeliveryService {
   };
 
   private unavailable(request: WebhookRequest, error: StorageUnavailableError): WebhookReply {
+    this.metrics.delivery(503, error.code);
     this.logger.error(`Delivery ${request.requestId} not stored: the database is unavailable`);
     return { status: 503, body: { success: false, code: error.code, message: error.message } };
   }

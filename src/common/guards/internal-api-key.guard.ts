@@ -9,6 +9,7 @@ import { ConfigType } from '@nestjs/config';
 import type { FastifyRequest } from 'fastify';
 import { internalApiConfig } from '../../config';
 import { matchesAnySecret } from '../constant-time';
+import { presentedApiKey } from './api-key';
 
 /**
  * Guards every internal (non-webhook) endpoint: the caller must present one of
@@ -23,7 +24,7 @@ export class InternalApiKeyGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const key = presentedKey(request);
+    const key = presentedApiKey(request);
     if (key === undefined || !matchesAnySecret(key, this.config.keys)) {
       throw new UnauthorizedException({
         code: 'unauthorized',
@@ -32,12 +33,4 @@ export class InternalApiKeyGuard implements CanActivate {
     }
     return true;
   }
-}
-
-function presentedKey(request: FastifyRequest): string | undefined {
-  const header = request.headers['x-api-key'];
-  if (typeof header === 'string' && header.length > 0) return header;
-  const authorization = request.headers.authorization;
-  const bearer = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization) : null;
-  return bearer?.[1];
 }

@@ -1,0 +1,77 @@
+import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { Clock } from '../common/clock';
+import { LeadSyncRepository } from '../database/lead-sync.repository';
+import { expectedSchemaVersion } from '../database/migrator';
+import { CallLogSyncService } from '../sync/call-log-sync.service';
+
+const DATABASE_TIMEOUT_MS = 2000;
+
+/**
+ * Liveness (the process answers) and readiness (the database is reachable and migrated, and the
+ * poller, when enabled, is not stuck past three intervals). Open to anyone: load balancers and
+ * container health checks cannot send keys, and the answers reveal nothing sensitive.
+ */
+@Controller('health')
+export class HealthController {
+  private readonly startedAt: Date;
+  private readonly expectedVersion = expectedSchemaVersion();
+
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly repository: LeadSyncRepository,
+    private readonly sync: CallLogSyncService,
+    private readonly clock: Clock,
+  ) {
+    this.startedAt = clock.now();
+  }
+
+  @Get('live')
+  live() {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([() => this.database(), () => this.poller()]);
+  }
+
+  private async database() {
+    const indicator = this.indicators.check('database');
+    try {
+      const version = await withTimeout(this.repository.schemaVersion(), DATABASE_TIMEOUT_MS);
+      if (!this.repository.isSchemaReady || version < this.expectedVersion) {
+        return indicator.down({
+          message: 'schema not ready',
+          version,
+          expected: this.expectedVersion,
+        });
+      }
+      return indicator.up({ version });
+    } catch {
+      return indicator.down({ message: 'unreachable' });
+    }
+  }
+
+  private async poller() {
+    const indicator = this.indicators.check('poller');
+    if (!this.sync.enabled) return indicator.up({ enabled: false });
+    const lastSuccessAt = this.sync.lastSuccessAt;
+    const limitMs = this.sync.intervalSeconds * 3 * 1000;
+    const since = (lastSuccessAt ?? this.startedAt).getTime();
+    const stuck = this.clock.now().getTime() - since > limitMs;
+    const details = { enabled: true, lastSuccessAt: lastSuccessAt?.toISOString() ?? null };
+    return stuck
+      ? indicator.down({ ...details, message: 'no successful poll in 3 intervals' })
+      : indicator.up(details);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref()),
+  ]);
+}

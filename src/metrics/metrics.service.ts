@@ -1,0 +1,106 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * The service's Prometheus metrics, in a registry of its own (several apps in one process, as
+ * in tests, never collide). Producers call the small methods below; nothing here does I/O.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  private readonly deliveries = new Counter({
+    name: 'knowlarity_webhook_deliveries_total',
+    help: 'Webhook deliveries by HTTP status and outcome (or error code).',
+    labelNames: ['status', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly ingestSeconds = new Histogram({
+    name: 'knowlarity_ingest_duration_seconds',
+    help: 'Time to ingest one call (webhook, replay) or one call-log page (poll), database included.',
+    labelNames: ['arrival_path'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  private readonly calls = new Counter({
+    name: 'knowlarity_calls_total',
+    help: 'Calls ingested, by arrival path (webhook, poll, replay) and outcome.',
+    labelNames: ['arrival_path', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly leadsCreated = new Counter({
+    name: 'knowlarity_leads_created_total',
+    help: 'New leads created, by source id.',
+    labelNames: ['source_id'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly pollRuns = new Counter({
+    name: 'knowlarity_poll_runs_total',
+    help: 'Call-log runs by trigger (schedule, manual, backfill) and result (succeeded, failed).',
+    labelNames: ['trigger', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly lastPollSuccess = new Gauge({
+    name: 'knowlarity_poll_last_success_timestamp_seconds',
+    help: 'When the last call-log poll succeeded (Unix seconds).',
+    registers: [this.registry],
+  });
+
+  private watermark: Date | null = null;
+
+  private readonly databaseErrors = new Counter({
+    name: 'knowlarity_database_errors_total',
+    help: 'Database calls that failed, by kind (unavailable, error).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'knowlarity_' });
+    const metrics = this;
+    new Gauge({
+      name: 'knowlarity_poll_lag_seconds',
+      help: 'Seconds between now and the call-log watermark (what polling has fully read).',
+      registers: [this.registry],
+      collect() {
+        if (metrics.watermark) this.set((Date.now() - metrics.watermark.getTime()) / 1000);
+      },
+    });
+  }
+
+  delivery(status: number, outcome: string): void {
+    this.deliveries.inc({ status: String(status), outcome });
+  }
+
+  /** Starts an ingest timer; call the returned function when the ingest finished. */
+  startIngestTimer(arrivalPath: string): () => void {
+    return this.ingestSeconds.startTimer({ arrival_path: arrivalPath });
+  }
+
+  ingested(arrivalPath: string, outcome: string, sourceId: number | null): void {
+    this.calls.inc({ arrival_path: arrivalPath, outcome });
+    if (outcome === 'lead_created')
+      this.leadsCreated.inc({ source_id: String(sourceId ?? 'none') });
+  }
+
+  pollRun(trigger: string, succeeded: boolean, watermark?: Date): void {
+    this.pollRuns.inc({ trigger, result: succeeded ? 'succeeded' : 'failed' });
+    if (succeeded && watermark) {
+      this.watermark = watermark;
+      this.lastPollSuccess.set(Date.now() / 1000);
+    }
+  }
+
+  databaseError(kind: 'unavailable' | 'error'): void {
+    this.databaseErrors.inc({ kind });
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
