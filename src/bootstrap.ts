@@ -1,11 +1,16 @@
-import { ValidationPipe } from '@nestjs/common';
+import { BadRequestException, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
-import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  AllExceptionsFilter,
+  describeException,
+  ExceptionResponder,
+} from './common/filters/all-exceptions.filter';
 import { registerRawBodyParser } from './common/http/raw-body';
 import { httpConfigFromEnvironment } from './config/http.config';
 import { WebhookDeliveryService } from './webhooks/webhook-delivery.service';
@@ -24,15 +29,32 @@ export function createFastifyAdapter(): FastifyAdapter {
       return id;
     },
     bodyLimit: http.maxBodyBytes,
+    // A URL Fastify cannot decode never reaches Nest; answer (and store) it like any other error.
+    frameworkErrors: (_error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      void respondToTransportError(
+        request,
+        new BadRequestException('The request URL could not be read.'),
+      ).then(({ status, body }) => reply.status(status).send(body));
+    },
     // Only TRUST_PROXY's peers may set the client address through X-Forwarded-For.
     trustProxy: http.trustProxy,
   });
+}
+
+/** Per Fastify instance: who answers errors raised before routing (set by configureApp). */
+const transportResponders = new WeakMap<object, ExceptionResponder>();
+
+function respondToTransportError(request: FastifyRequest, error: Error) {
+  const responder = transportResponders.get(request.server);
+  return responder?.(request, error) ?? Promise.resolve(describeException(error, () => undefined));
 }
 
 /** Everything main.ts and the e2e tests share: parsers, validation, error shape, shutdown. */
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   const fastify = app.getHttpAdapter().getInstance();
   registerRawBodyParser(fastify, httpConfigFromEnvironment().maxBodyBytes);
+  const respondBeforeRouting = app.get(WebhookDeliveryService).respondBeforeRouting;
+  transportResponders.set(fastify, respondBeforeRouting);
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true }));
   app.useGlobalFilters(

@@ -136,15 +136,16 @@ export abstract class LeadSyncRepository {
   protected abstract callFunction<T>(fn: string, args: FunctionArgs): Promise<T>;
 
   /**
-   * PostgreSQL text and jsonb cannot hold U+0000, which any client can put in a payload; it is
-   * dropped here, at the one place every driver goes through, instead of failing the call.
+   * PostgreSQL text and jsonb cannot hold U+0000 or a lone UTF-16 surrogate, which any client can
+   * put in a payload: NULs are dropped and lone surrogates become U+FFFD here, at the one place
+   * every driver goes through, instead of failing the call.
    */
   private async call<T>(fn: string, args: FunctionArgs): Promise<T> {
     if (!this.schemaReady && fn !== 'knowlarity_schema_version') {
       throw new StorageUnavailableError(new Error('The database schema is not ready yet'));
     }
     try {
-      return await this.callFunction<T>(fn, withoutNul(args) as FunctionArgs);
+      return await this.callFunction<T>(fn, storable(args) as FunctionArgs);
     } catch (error) {
       for (const observe of this.errorObservers) observe(error);
       throw error;
@@ -384,12 +385,15 @@ export abstract class LeadSyncRepository {
   }
 }
 
-function withoutNul(value: unknown): unknown {
-  if (typeof value === 'string') return value.includes('\0') ? value.replaceAll('\0', '') : value;
+function storable(value: unknown): unknown {
+  if (typeof value === 'string') {
+    const text = value.includes('\0') ? value.replaceAll('\0', '') : value;
+    return text.isWellFormed() ? text : text.toWellFormed();
+  }
   if (value === null || typeof value !== 'object' || value instanceof Date) return value;
-  if (Array.isArray(value)) return value.map(withoutNul);
+  if (Array.isArray(value)) return value.map(storable);
   return Object.fromEntries(
-    Object.entries(value).map(([key, item]) => [withoutNul(key) as string, withoutNul(item)]),
+    Object.entries(value).map(([key, item]) => [storable(key) as string, storable(item)]),
   );
 }
 

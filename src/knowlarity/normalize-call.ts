@@ -79,23 +79,23 @@ export function normalizeCall(raw: unknown, options: NormalizeOptions): CallEven
 
   const srNumber =
     fields.first(KEYS.srNumber, (v) => normalizePhone(v, defaultCountry)?.e164 ?? null) ??
-    fields.text(KEYS.srNumber);
+    clip(fields.text(KEYS.srNumber));
 
   const agentRaw = fields.text(KEYS.agent);
   const agent = agentRaw === null ? null : parseAgentField(agentRaw, defaultCountry);
   const destination = fields.text(KEYS.destination);
   const destinationPhone = normalizePhone(destination, defaultCountry)?.e164 ?? null;
   const agentNumber = agent?.number ?? destinationPhone;
-  const agentLabel = agent?.label ?? null;
+  const agentLabel = clip(agent?.label ?? null);
   // Classic hooks carry no agent_number; their destination then names where the call ended
   // (an agent's number or an IVR node such as "Welcome Sound"), so it is read for the outcome.
   const outcomeLabel = agentRaw === null && destinationPhone === null ? destination : agentLabel;
 
   const durationSeconds = fields.first(KEYS.duration, parseDurationSeconds);
   const recordingUrl = fields.first(KEYS.recording, parseRecordingUrl);
-  const businessCallType = fields.text(KEYS.businessCallType);
+  const businessCallType = clip(fields.text(KEYS.businessCallType));
   const callStatus = fields.text(KEYS.callStatus);
-  const hangupCause = fields.text(KEYS.hangupCause);
+  const hangupCause = clip(fields.text(KEYS.hangupCause));
 
   const direction: CallDirection =
     fields.first(KEYS.callType, parseDirection) ??
@@ -109,11 +109,15 @@ export function normalizeCall(raw: unknown, options: NormalizeOptions): CallEven
     statusSaysMissed(callStatus) ||
     (hangupCause !== null && hangupCause !== NORMAL_HANGUP_CAUSE);
 
-  const startedAt =
+  const startedAt = plausibleCallTime(
     fields.first(KEYS.start, (v) => parseKnowlarityTime(v, timezone)) ??
-    combineDateAndTime(fields.text(KEYS.callDate), fields.text(KEYS.callTime), timezone);
+      combineDateAndTime(fields.text(KEYS.callDate), fields.text(KEYS.callTime), timezone),
+  );
 
   const sentCallId = fields.text(KEYS.callId);
+  if (sentCallId !== null && sentCallId.length > MAX_CALL_ID_LENGTH) {
+    throw new InvalidPayloadError(`The call id is longer than ${MAX_CALL_ID_LENGTH} characters.`);
+  }
   const callId =
     sentCallId ??
     deriveCallId(customer.national, srNumber, startedAt ? startedAt.toISOString() : '');
@@ -131,7 +135,7 @@ export function normalizeCall(raw: unknown, options: NormalizeOptions): CallEven
     durationSeconds,
     recordingUrl,
     startedAt,
-    callerName: fields.text(KEYS.callerName),
+    callerName: clip(fields.text(KEYS.callerName)),
     businessCallType,
     hangupCause,
   };
@@ -287,6 +291,26 @@ function parseDirection(value: unknown): CallDirection | null {
   return OUTBOUND_WORDS.has(text) ? 'outbound' : null;
 }
 
+/**
+ * Bounds that keep garbage out of the database: a value past them is a client's mistake, never
+ * a reason for a storage error. Call ids are indexed (and Knowlarity's are 36-character UUIDs);
+ * free text is clipped; times outside 2000–2100 and durations over a week are not call data.
+ */
+const MAX_CALL_ID_LENGTH = 128;
+const MAX_TEXT_LENGTH = 200;
+const MAX_URL_LENGTH = 2048;
+const MAX_DURATION_SECONDS = 7 * 86400;
+const EARLIEST_CALL = Date.UTC(2000, 0, 1);
+const LATEST_CALL = Date.UTC(2100, 0, 1);
+
+function clip(text: string | null): string | null {
+  return text !== null && text.length > MAX_TEXT_LENGTH ? text.slice(0, MAX_TEXT_LENGTH) : text;
+}
+
+function plausibleCallTime(date: Date | null): Date | null {
+  return date && date.getTime() >= EARLIEST_CALL && date.getTime() < LATEST_CALL ? date : null;
+}
+
 /** Whole seconds from a number, a numeric string or a clock (`mm:ss`, `hh:mm:ss`). */
 function parseDurationSeconds(value: unknown): number | null {
   const text = textOf(value);
@@ -302,13 +326,15 @@ function parseDurationSeconds(value: unknown): number | null {
       seconds = Number(clock[1] ?? 0) * 3600 + Number(clock[2]) * 60 + Number(clock[3]);
     }
   }
-  return seconds !== null && Number.isSafeInteger(seconds) ? seconds : null;
+  return seconds !== null && Number.isSafeInteger(seconds) && seconds <= MAX_DURATION_SECONDS
+    ? seconds
+    : null;
 }
 
 /** An http(s) URL as sent (not re-serialised, so signed links stay valid), or null. */
 function parseRecordingUrl(value: unknown): string | null {
   let text = textOf(value);
-  if (text === null) {
+  if (text === null || text.length > MAX_URL_LENGTH) {
     return null;
   }
   if (/^https?%3a/i.test(text)) {

@@ -36,7 +36,27 @@ export function decodeWebhookPayload(request: WebhookRequest): unknown {
     return queryFields;
   }
   const body = bodyOf(request);
+  if (depthOf(body) > MAX_DEPTH) {
+    throw new InvalidPayloadError(`The body is nested deeper than ${MAX_DEPTH} levels.`);
+  }
   return isPlainObject(body) ? { ...queryFields, ...body } : body;
+}
+
+/** A call is a flat record, at most wrapped a few times; deeper nesting is not call data. */
+const MAX_DEPTH = 32;
+
+/** Nesting depth of parsed JSON, measured without recursion (the input may be adversarial). */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > MAX_DEPTH) return deepest;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 function bodyOf(request: WebhookRequest): unknown {

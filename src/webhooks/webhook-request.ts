@@ -50,8 +50,7 @@ function extract(req: WebhookHttpRequest): void {
   // Drop token parameters from the raw query byte for byte, keeping the rest exactly as sent
   // (a signature over the query is computed on it).
   const kept: string[] = [];
-  for (const part of query.split('&')) {
-    if (part === '') continue;
+  for (const part of query === '' ? [] : query.split('&')) {
     const separator = part.indexOf('=');
     const key = safeDecode(separator === -1 ? part : part.slice(0, separator));
     if (key === TOKEN_PARAM) {
@@ -66,8 +65,11 @@ function extract(req: WebhookHttpRequest): void {
     requestId: String(req.id),
     method: req.method,
     path,
-    contentType: req.headers['content-type'],
-    headers: req.headers,
+    contentType: req.originalContentType ?? req.headers['content-type'],
+    headers:
+      req.originalContentType === undefined
+        ? req.headers
+        : { ...req.headers, 'content-type': req.originalContentType },
     rawQuery: kept.join('&'),
     rawBody: req.rawBody,
     parsedBody: req.body,

@@ -66,6 +66,10 @@ export function describeException(
       { code?: string; message?: string | string[] } | string;
     const code =
       typeof response === 'object' && response.code ? response.code : codeOfHttpStatus(status);
+    // Nest's own 404 names the URL, which may hold a token: say nothing about it.
+    if (status === 404 && code === 'not_found' && typeof response === 'object' && !response.code) {
+      return { status, body: { success: false, code, message: 'No such endpoint.' } };
+    }
     const message =
       typeof response === 'string'
         ? response

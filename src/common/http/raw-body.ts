@@ -5,6 +5,8 @@ export interface RawBodyRequest extends FastifyRequest {
   rawBody?: Buffer;
   /** Set when a JSON body did not parse; the body is then undefined. */
   bodyParseError?: string;
+  /** A Content-Type header Fastify could not parse, as sent (the request then reads as bytes). */
+  originalContentType?: string;
 }
 
 export interface ParsedBody {
@@ -12,6 +14,8 @@ export interface ParsedBody {
   error?: string;
 }
 
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const MEDIA_TYPE = new RegExp(`^\\s*${TOKEN}/${TOKEN}\\s*(;.*)?$`);
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
 const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
 
@@ -40,6 +44,15 @@ export function parseBody(contentType: string | undefined, bytes: Buffer): Parse
  * the handler, which records the delivery and answers 400, instead of Fastify's generic error.
  */
 export function registerRawBodyParser(fastify: FastifyInstance, bodyLimit: number): void {
+  // Fastify refuses a malformed Content-Type (";;;", "") before reading the body, which would lose
+  // the bytes. It is set aside here and the body read as octet-stream; handlers see the original.
+  fastify.addHook('onRequest', async (request) => {
+    const contentType = request.headers['content-type'];
+    if (contentType !== undefined && !MEDIA_TYPE.test(contentType)) {
+      (request as RawBodyRequest).originalContentType = contentType;
+      request.headers['content-type'] = 'application/octet-stream';
+    }
+  });
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
     const req = request as RawBodyRequest;
