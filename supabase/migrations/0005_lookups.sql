@@ -41,16 +41,20 @@ language sql immutable parallel safe as $$
   select replace(replace(replace(p_text, '\', '\\'), '%', '\%'), '_', '\_') || '%'
 $$;
 
--- The short form of a source: {id, displayName, sourceType}, or null.
-create or replace function knowlarity_source_ref_json(p_source_id bigint) returns jsonb
-language sql stable set search_path = public as $$
-  select jsonb_build_object('id', s.id, 'displayName', s.display_name, 'sourceType', s.source_type)
-  from sources s where s.id = p_source_id
+-- The JSON builders below take rows and touch no table, and have no SET clause: PostgreSQL then
+-- inlines them into the calling statement instead of calling a function per row.
+
+-- The short form of a source: {id, displayName, sourceType}, or null for no source.
+create or replace function knowlarity_source_ref(s sources) returns jsonb
+language sql stable parallel safe as $$
+  select case when s.id is not null then
+    jsonb_build_object('id', s.id, 'displayName', s.display_name, 'sourceType', s.source_type)
+  end
 $$;
 
--- A lead as the API shows it, with its primary source.
-create or replace function knowlarity_lead_api_json(l leads_master) returns jsonb
-language sql stable set search_path = public as $$
+-- A lead as the API shows it, with its primary source (p_source: knowlarity_source_ref).
+create or replace function knowlarity_lead_api_json(l leads_master, p_source jsonb) returns jsonb
+language sql stable parallel safe as $$
   select jsonb_build_object(
     'id', l.id,
     'fullName', l.full_name,
@@ -58,7 +62,7 @@ language sql stable set search_path = public as $$
     'alternatePhone', l.alternate_phone_number,
     'status', l.status,
     'sourceId', l.source_id,
-    'source', knowlarity_source_ref_json(l.source_id),
+    'source', p_source,
     'externalLeadId', l.external_lead_id,
     'assignedTo', l.assigned_to,
     'nextFollowupAt', knowlarity_api_time(l.next_followup_at),
@@ -71,7 +75,7 @@ $$;
 
 -- A Knowlarity call as the API shows it; `status` is answered or missed.
 create or replace function knowlarity_call_api_json(c knowlarity_calls) returns jsonb
-language sql stable set search_path = public as $$
+language sql stable parallel safe as $$
   select jsonb_build_object(
     'callId', c.call_id,
     'leadId', c.lead_id,
@@ -90,17 +94,22 @@ language sql stable set search_path = public as $$
     'startedAt', knowlarity_api_time(c.started_at))
 $$;
 
--- One page of leads, given at most p_limit + 1 rows in page order: {items, next}.
+-- One page of leads, given at most p_limit + 1 rows in page order: {items, next}. PL/pgSQL so
+-- its statement is planned once per connection, not on every call.
 create or replace function knowlarity_lead_page(p_rows leads_master[], p_limit integer) returns jsonb
-language sql stable set search_path = public as $$
-  select jsonb_build_object(
-    'items', coalesce(jsonb_agg(knowlarity_lead_api_json(p_rows[n]) order by n) filter (where n <= p_limit), '[]'::jsonb),
-    'next', case when count(*) > p_limit then
-                   jsonb_build_object('createdAt', knowlarity_key_time((p_rows[p_limit]).created_at),
-                                      'id', (p_rows[p_limit]).id)
-            end)
-  from generate_subscripts(p_rows, 1) as n
-$$;
+language plpgsql stable set search_path = public as $$
+begin
+  return (
+    select jsonb_build_object(
+      'items', coalesce(jsonb_agg(knowlarity_lead_api_json(p_rows[n], knowlarity_source_ref(s)) order by n)
+                          filter (where n <= p_limit), '[]'::jsonb),
+      'next', case when count(*) > p_limit then
+                     jsonb_build_object('createdAt', knowlarity_key_time((p_rows[p_limit]).created_at),
+                                        'id', (p_rows[p_limit]).id)
+              end)
+    from generate_subscripts(p_rows, 1) as n
+    left join sources s on s.id = (p_rows[n]).source_id);
+end $$;
 
 -- Leads newest first, on (created_at desc, id desc), every filter optional and combined with AND:
 --  * p_phone: the national number exactly as the ingest stores it (the app normalises it first);
@@ -169,38 +178,42 @@ end $$;
 -- `calls` are its newest 100 Knowlarity calls, newest first; `callsTotal` counts all of them
 -- (GET /calls?leadId= pages through the rest).
 create or replace function knowlarity_get_lead(p_id bigint) returns jsonb
-language sql stable set search_path = public as $$
-  select knowlarity_lead_api_json(l) || jsonb_build_object(
-    'history', (
-      select coalesce(jsonb_agg(e.item order by e.at, e.ord, e.hid), '[]'::jsonb)
-      from (
-        select 0 as ord, 0::bigint as hid, coalesce(l.received_at, l.created_at) as at,
-               jsonb_build_object(
-                 'sourceId', l.source_id,
-                 'source', knowlarity_source_ref_json(l.source_id),
-                 'receivedAt', knowlarity_api_time(coalesce(l.received_at, l.created_at)),
-                 'isPrimary', true,
-                 'externalId', l.external_lead_id) as item
-        where l.source_id is not null
-          and not exists (select 1 from lead_sources_history h
-                          where h.lead_id = l.id and h.is_primary)
-        union all
-        select 1, h.id, h.received_at,
-               jsonb_build_object(
-                 'sourceId', h.source_id,
-                 'source', knowlarity_source_ref_json(h.source_id),
-                 'receivedAt', knowlarity_api_time(h.received_at),
-                 'isPrimary', coalesce(h.is_primary, false),
-                 'externalId', h.external_id)
-        from lead_sources_history h where h.lead_id = l.id
-      ) e),
-    'calls', (
-      select coalesce(jsonb_agg(knowlarity_call_api_json(c) order by c.started_at desc, c.call_id), '[]'::jsonb)
-      from (select * from knowlarity_calls c where c.lead_id = l.id
-            order by c.started_at desc, c.call_id limit 100) c),
-    'callsTotal', (select count(*) from knowlarity_calls c where c.lead_id = l.id))
-  from leads_master l where l.id = p_id
-$$;
+language plpgsql stable set search_path = public as $$
+begin
+  return (
+    select knowlarity_lead_api_json(l, knowlarity_source_ref(s)) || jsonb_build_object(
+      'history', (
+        select coalesce(jsonb_agg(e.item order by e.at, e.ord, e.hid), '[]'::jsonb)
+        from (
+          select 0 as ord, 0::bigint as hid, coalesce(l.received_at, l.created_at) as at,
+                 jsonb_build_object(
+                   'sourceId', l.source_id,
+                   'source', knowlarity_source_ref(s),
+                   'receivedAt', knowlarity_api_time(coalesce(l.received_at, l.created_at)),
+                   'isPrimary', true,
+                   'externalId', l.external_lead_id) as item
+          where l.source_id is not null
+            and not exists (select 1 from lead_sources_history h
+                            where h.lead_id = l.id and h.is_primary)
+          union all
+          select 1, h.id, h.received_at,
+                 jsonb_build_object(
+                   'sourceId', h.source_id,
+                   'source', knowlarity_source_ref(hs),
+                   'receivedAt', knowlarity_api_time(h.received_at),
+                   'isPrimary', coalesce(h.is_primary, false),
+                   'externalId', h.external_id)
+          from lead_sources_history h left join sources hs on hs.id = h.source_id
+          where h.lead_id = l.id
+        ) e),
+      'calls', (
+        select coalesce(jsonb_agg(knowlarity_call_api_json(c) order by c.started_at desc, c.call_id), '[]'::jsonb)
+        from (select * from knowlarity_calls c where c.lead_id = l.id
+              order by c.started_at desc, c.call_id limit 100) c),
+      'callsTotal', (select count(*) from knowlarity_calls c where c.lead_id = l.id))
+    from leads_master l left join sources s on s.id = l.source_id
+    where l.id = p_id);
+end $$;
 
 -- Calls newest first, on (started_at desc, call_id asc), every filter optional and combined with
 -- AND: p_lead_id, p_phone (national number), p_from <= started_at < p_to, p_missed (true for
@@ -259,7 +272,7 @@ $$;
 -- A source as the API shows it, with the counts of knowlarity_source_lead_counts (an element of
 -- its result, or null for none).
 create or replace function knowlarity_source_api_json(s sources, p_counts jsonb) returns jsonb
-language sql stable set search_path = public as $$
+language sql stable parallel safe as $$
   select jsonb_build_object(
     'id', s.id,
     'displayName', s.display_name,
