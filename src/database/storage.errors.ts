@@ -53,7 +53,7 @@ export function isUnavailable(error: unknown): boolean {
     code.startsWith('08') ||
     ['57P01', '57P02', '57P03', '53300'].includes(code) ||
     UNAVAILABLE_NODE_CODES.has(code) ||
-    /Connection terminated|connection timeout|Client has encountered a connection error|fetch failed|ECONNREFUSED/i.test(
+    /Connection terminated|connection timeout|Client has encountered a connection error|fetch failed|ECONNREFUSED|not currently accepting connections|the database system is (starting up|shutting down)/i.test(
       message,
     )
   );

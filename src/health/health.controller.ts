@@ -1,5 +1,6 @@
-import { Controller, Get } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import type { FastifyReply } from 'fastify';
 import { Clock } from '../common/clock';
 import { LeadSyncRepository } from '../database/lead-sync.repository';
 import { expectedSchemaVersion } from '../database/migrator';
@@ -32,10 +33,16 @@ export class HealthController {
     return { status: 'ok' };
   }
 
+  /** 200 with terminus' report when ready; 503 with the same report (what is down) when not. */
   @Get('ready')
-  @HealthCheck()
-  ready() {
-    return this.health.check([() => this.database(), () => this.poller()]);
+  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
+    try {
+      return await this.health.check([() => this.database(), () => this.poller()]);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      void reply.status(503);
+      return error.getResponse();
+    }
   }
 
   private async database() {

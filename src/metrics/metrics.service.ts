@@ -62,13 +62,15 @@ export class MetricsService {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'knowlarity_' });
-    const metrics = this;
+    const lagSeconds = () =>
+      this.watermark ? (Date.now() - this.watermark.getTime()) / 1000 : null;
     new Gauge({
       name: 'knowlarity_poll_lag_seconds',
       help: 'Seconds between now and the call-log watermark (what polling has fully read).',
       registers: [this.registry],
       collect() {
-        if (metrics.watermark) this.set((Date.now() - metrics.watermark.getTime()) / 1000);
+        const lag = lagSeconds();
+        if (lag !== null) this.set(lag);
       },
     });
   }

@@ -1,5 +1,6 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import type { DestinationStream } from 'pino';
 import { AppModule } from '../../src/app.module';
 import { configureApp, createFastifyAdapter } from '../../src/bootstrap';
 import { Clock } from '../../src/common/clock';
@@ -24,6 +25,8 @@ export async function startApp(options: {
   clock?: Clock;
   /** Interface to listen on; `::` gives a dual-stack socket (IPv4 clients appear IPv4-mapped). */
   host?: string;
+  /** Where the app's JSON log lines go (to assert on them); the default is stdout. */
+  logDestination?: DestinationStream;
 }): Promise<RunningApp> {
   const env = { ...BASE_ENV, ...options.env };
   const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
@@ -39,7 +42,9 @@ export async function startApp(options: {
   }
 
   try {
-    let builder = Test.createTestingModule({ imports: [AppModule.forRoot()] })
+    let builder = Test.createTestingModule({
+      imports: [AppModule.forRoot({ logDestination: options.logDestination })],
+    })
       .overrideProvider(LeadSyncRepository)
       .useValue(options.repository);
     if (options.clock) builder = builder.overrideProvider(Clock).useValue(options.clock);
