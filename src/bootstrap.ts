@@ -5,7 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   AllExceptionsFilter,
   describeException,
@@ -41,6 +41,21 @@ export function createFastifyAdapter(): FastifyAdapter {
   });
 }
 
+/**
+ * Once shutdown starts, answers in flight are sent with `Connection: close`, so keep-alive
+ * clients let go and the server can finish closing; idle connections Node closes itself.
+ */
+function closeConnectionsOnShutdown(fastify: FastifyInstance): void {
+  let closing = false;
+  fastify.addHook('preClose', async () => {
+    closing = true;
+  });
+  fastify.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) void reply.header('connection', 'close');
+    return payload;
+  });
+}
+
 /** Per Fastify instance: who answers errors raised before routing (set by configureApp). */
 const transportResponders = new WeakMap<object, ExceptionResponder>();
 
@@ -53,6 +68,7 @@ function respondToTransportError(request: FastifyRequest, error: Error) {
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   const fastify = app.getHttpAdapter().getInstance();
   registerRawBodyParser(fastify, httpConfigFromEnvironment().maxBodyBytes);
+  closeConnectionsOnShutdown(fastify);
   const respondBeforeRouting = app.get(WebhookDeliveryService).respondBeforeRouting;
   transportResponders.set(fastify, respondBeforeRouting);
   app.useLogger(app.get(Logger));

@@ -1,0 +1,147 @@
+/**
+ * Graceful shutdown, against the built service as a real process on the PostgreSQL server:
+ * SIGTERM in the middle of a burst of 200 concurrent deliveries loses none. Every delivery that
+ * got a 200 is in the database; every one that is in the database got a 200 or, having got no
+ * answer, is safe to re-send (it comes back as a duplicate of the same call).
+ */
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createServerDatabase, describeWithServer, TestDatabase } from './support/databases';
+
+const ROOT = join(__dirname, '..');
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+async function startService(database: TestDatabase): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: database.url,
+      DATABASE_POOL_SIZE: '20',
+      LOG_LEVEL: 'warn',
+      SOURCE_COUNTS_REFRESH_SECONDS: '0',
+      SHUTDOWN_TIMEOUT_SECONDS: '20',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const live = await fetch(`${url}/health/live`).catch(() => null);
+    if (live?.ok) return { child, url };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error('The service did not start');
+}
+
+type Result = { callId: string; body: string; status: number | 'no answer' };
+
+function deliver(url: string, callId: string, phone: string): Promise<Result> {
+  const body = JSON.stringify({ caller_id: `+91${phone}`, callid: callId });
+  return fetch(`${url}/webhooks/knowlarity`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  }).then(
+    (response) => ({ callId, body, status: response.status }),
+    () => ({ callId, body, status: 'no answer' as const }),
+  );
+}
+
+describeWithServer('graceful shutdown (server)', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, ['scripts/ensure-built.js'], { cwd: ROOT, stdio: 'ignore' });
+    ({ database } = await createServerDatabase());
+  });
+  afterAll(async () => database?.close());
+
+  it('SIGTERM in a burst of 200 concurrent deliveries loses none', async () => {
+    const { child, url } = await startService(database);
+    const exited = once(child, 'exit');
+    let answered = 0;
+    // 200 concurrent senders, staggered over ~400 ms: when SIGTERM lands, some deliveries are
+    // answered, some in flight, and some not sent yet.
+    const burst = Array.from({ length: 200 }, async (_, i) => {
+      await new Promise((resolve) => setTimeout(resolve, i * 2));
+      return deliver(url, `shutdown-${i}`, `97${String(i).padStart(8, '0')}`).then((result) => {
+        answered += 1;
+        // Mid-burst: some deliveries answered, the rest in flight or not yet sent.
+        if (answered === 40) child.kill('SIGTERM');
+        return result;
+      });
+    });
+
+    const results = await Promise.all(burst);
+    const [exitCode, signal] = (await exited) as [number | null, string | null];
+    const stored = new Set(
+      (
+        await database.sql<{ call_id: string }>(
+          "select call_id from knowlarity_calls where call_id like 'shutdown-%'",
+        )
+      ).map((row) => row.call_id),
+    );
+
+    const ok = results.filter((r) => r.status === 200);
+    const notOk = results.filter((r) => r.status !== 200);
+    console.log(
+      'COUNTS',
+      ok.length,
+      notOk.length,
+      stored.size,
+      JSON.stringify(notOk.map((r) => r.status).slice(0, 5)),
+    );
+    // A clean shutdown ends by re-raising SIGTERM (no forced exit after the timeout).
+    expect({ exitCode, signal }).toEqual({ exitCode: null, signal: 'SIGTERM' });
+    expect(ok.length).toBeGreaterThanOrEqual(40);
+    // Every 200 is in the database.
+    expect(ok.filter((r) => !stored.has(r.callId))).toEqual([]);
+    // Anything else is a clean refusal or no answer at all: never a 5xx other than 503.
+    expect(notOk.every((r) => r.status === 'no answer' || r.status === 503)).toBe(true);
+
+    // Re-sending everything that got no 200 to a new instance: each is created once or
+    // recognised as the same call, so the sender's retry loses nothing and doubles nothing.
+    const restarted = await startService(database);
+    try {
+      const retried = await Promise.all(
+        notOk.map(async (r) => {
+          const response = await fetch(`${restarted.url}/webhooks/knowlarity`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: r.body,
+          });
+          return {
+            callId: r.callId,
+            outcome: ((await response.json()) as { outcome: string }).outcome,
+          };
+        }),
+      );
+      for (const retry of retried) {
+        expect(retry.outcome).toBe(stored.has(retry.callId) ? 'duplicate_call' : 'lead_created');
+      }
+      const [counts] = await database.sql<{ calls: number; leads: number }>(
+        `select (select count(*)::int from knowlarity_calls where call_id like 'shutdown-%') as calls,
+                (select count(*)::int from leads_master where phone_number_normalized like '97%') as leads`,
+      );
+      expect(counts).toEqual({ calls: 200, leads: 200 });
+    } finally {
+      restarted.child.kill('SIGTERM');
+      await once(restarted.child, 'exit');
+    }
+  });
+});
