@@ -4,49 +4,15 @@
  * got a 200 is in the database; every one that is in the database got a 200 or, having got no
  * answer, is safe to re-send (it comes back as a duplicate of the same call).
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { createServerDatabase, describeWithServer, TestDatabase } from './support/databases';
+import { ensureBuilt, ServiceProcess, startServiceProcess } from './support/service-process';
 
-const ROOT = join(__dirname, '..');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
-
-async function startService(database: TestDatabase): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['dist/main.js'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'test',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: database.url,
-      DATABASE_POOL_SIZE: '20',
-      LOG_LEVEL: 'warn',
-      SOURCE_COUNTS_REFRESH_SECONDS: '0',
-      SHUTDOWN_TIMEOUT_SECONDS: '20',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+const start = (database: TestDatabase): Promise<ServiceProcess> =>
+  startServiceProcess({
+    DATABASE_URL: database.url!,
+    DATABASE_POOL_SIZE: '20',
+    SHUTDOWN_TIMEOUT_SECONDS: '20',
   });
-  const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const live = await fetch(`${url}/health/live`).catch(() => null);
-    if (live?.ok) return { child, url };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error('The service did not start');
-}
 
 type Result = { callId: string; body: string; status: number | 'no answer' };
 
@@ -66,14 +32,13 @@ describeWithServer('graceful shutdown (server)', () => {
   let database: TestDatabase;
 
   beforeAll(async () => {
-    execFileSync(process.execPath, ['scripts/ensure-built.js'], { cwd: ROOT, stdio: 'ignore' });
+    ensureBuilt();
     ({ database } = await createServerDatabase());
   });
   afterAll(async () => database?.close());
 
   it('SIGTERM in a burst of 200 concurrent deliveries loses none', async () => {
-    const { child, url } = await startService(database);
-    const exited = once(child, 'exit');
+    const { child, url, exited } = await start(database);
     let answered = 0;
     // 200 concurrent senders, staggered over ~400 ms: when SIGTERM lands, some deliveries are
     // answered, some in flight, and some not sent yet.
@@ -88,7 +53,7 @@ describeWithServer('graceful shutdown (server)', () => {
     });
 
     const results = await Promise.all(burst);
-    const [exitCode, signal] = (await exited) as [number | null, string | null];
+    const [exitCode, signal] = await exited;
     const stored = new Set(
       (
         await database.sql<{ call_id: string }>(
@@ -116,7 +81,7 @@ describeWithServer('graceful shutdown (server)', () => {
 
     // Re-sending everything that got no 200 to a new instance: each is created once or
     // recognised as the same call, so the sender's retry loses nothing and doubles nothing.
-    const restarted = await startService(database);
+    const restarted = await start(database);
     try {
       const retried = await Promise.all(
         notOk.map(async (r) => {
@@ -141,7 +106,7 @@ describeWithServer('graceful shutdown (server)', () => {
       expect(counts).toEqual({ calls: 200, leads: 200 });
     } finally {
       restarted.child.kill('SIGTERM');
-      await once(restarted.child, 'exit');
+      await restarted.exited;
     }
   });
 });

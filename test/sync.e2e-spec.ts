@@ -9,8 +9,8 @@ import { CallLogPollScheduler } from '../src/sync/call-log-poll.scheduler';
 import { generateCalls } from '../src/simulator/call-generator';
 import { KnowlaritySimulator } from '../src/simulator/simulator-server';
 import { deliverAsWebhooks } from '../src/simulator/webhook-sender';
-import { normalizePhone } from '../src/knowlarity/phone';
 import { FixedClock, RunningApp, startApp } from './support/app';
+import { expectedCrmRows } from './support/crm-rules';
 import { TestDatabase } from './support/databases';
 import { readJson } from './support/http';
 import { OpenTarget, repositoryTargets } from './support/targets';
@@ -20,28 +20,7 @@ const DAY_START = new Date('2026-11-19T18:30:00Z'); // 2026-11-20 00:00 IST
 const DAY_END = new Date('2026-11-20T18:30:00Z'); // 2026-11-21 00:00 IST
 const META_SR = '+919600000302';
 
-type Records = ReturnType<typeof generateCalls>;
-
-/** What the CRM rules imply for a set of calls, computed without the service. */
-function expectedRows(records: Records) {
-  const sourcesByPhone = new Map<string, Set<string>>();
-  for (const record of records) {
-    if (record.Call_Type !== 0) continue;
-    const phone = normalizePhone(record.customer_number)!.national;
-    const source = record.knowlarity_number === META_SR ? 'Meta' : 'Knowlarity';
-    sourcesByPhone.set(phone, (sourcesByPhone.get(phone) ?? new Set()).add(source));
-  }
-  const perSource: Record<string, number> = {};
-  for (const sources of sourcesByPhone.values()) {
-    for (const source of sources) perSource[source] = (perSource[source] ?? 0) + 1;
-  }
-  return {
-    calls: records.length,
-    leads: sourcesByPhone.size,
-    history: [...sourcesByPhone.values()].reduce((sum, sources) => sum + sources.size - 1, 0),
-    perSource,
-  };
-}
+const sourceOf = (sr: string) => (sr === META_SR ? 'Meta' : 'Knowlarity');
 
 async function actualRows(database: TestDatabase) {
   const [row] = await database.sql<Record<string, string>>(`select
@@ -123,7 +102,7 @@ for (const target of repositoryTargets.filter(
       expect(sent.responses.every((r) => r.status === 200)).toBe(true);
       expect(poll).toMatchObject({ status: 'succeeded', records: expect.any(Number) });
       expect(poll.outcomes.duplicate_call).toBe(210);
-      const expected = expectedRows(records);
+      const expected = expectedCrmRows(records, sourceOf);
       expect(await actualRows(opened.database)).toEqual({
         calls: expected.calls,
         distinct_calls: expected.calls,
