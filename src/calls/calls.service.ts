@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { CursorCodec } from '../common/pagination/cursor';
-import { parseTimeBound } from '../common/pagination/time-bounds';
+import { parseBoundary } from '../common/dates';
 import { businessConfig } from '../config';
 import { CallKey, CallView, LeadSyncRepository } from '../database/lead-sync.repository';
 import { normalizePhone } from '../knowlarity/phone';
@@ -24,8 +24,8 @@ export class CallsService {
     const page = await this.repository.findCalls({
       leadId: query.leadId,
       phone: query.phone ? normalizePhone(query.phone, defaultCountry)?.national : undefined,
-      from: query.from ? (parseTimeBound(query.from, timezone, 'from') ?? undefined) : undefined,
-      to: query.to ? (parseTimeBound(query.to, timezone, 'to') ?? undefined) : undefined,
+      from: query.from ? (parseBoundary(query.from, 'from', timezone) ?? undefined) : undefined,
+      to: query.to ? (parseBoundary(query.to, 'to', timezone) ?? undefined) : undefined,
       status: query.status,
       direction: query.direction,
       limit: query.limit,

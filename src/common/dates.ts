@@ -1,17 +1,16 @@
+import { ValidateBy, ValidationOptions } from 'class-validator';
 import { formatInZone, parseKnowlarityTime } from '../knowlarity/times';
 
 const PLAIN_DATE = /^\d{4}-\d{2}-\d{2}$/;
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
-
-/** True for what {@link parseBoundary} accepts: an ISO date-time or a plain date. */
-export function isDateOrDateTime(value: string): boolean {
-  return PLAIN_DATE.test(value) || ISO_DATE_TIME.test(value);
-}
+// A space where the offset's sign belongs is a `+` that a query string decoded to a space.
+const ISO_DATE_TIME =
+  /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+\- ]\d{2}(:?\d{2})?)?$/;
 
 /**
- * Reads a window boundary: an ISO date-time as given (naive ones in `timezone`), or a plain date
- * in `timezone` — its start for `from`, and for `to` the start of the next day, so
- * `--to 2026-11-20` includes the whole of the 20th. Null when it does not parse.
+ * Reads a window or filter boundary: an ISO 8601 date-time as given (without an offset: a wall
+ * time in `timezone`), or a plain date in `timezone` — its start for `from`, and for `to` the
+ * start of the next day (exclusive), so `--to 2026-11-20` includes the whole of the 20th. Null
+ * when it does not parse. Built on the normaliser's time parser: one notion of time everywhere.
  */
 export function parseBoundary(value: string, edge: 'from' | 'to', timezone: string): Date | null {
   const text = value.trim();
@@ -20,7 +19,28 @@ export function parseBoundary(value: string, edge: 'from' | 'to', timezone: stri
     if (!start || formatInZone(start, timezone).slice(0, 10) !== text) return null;
     return edge === 'from' ? start : startOfNextDay(start, timezone);
   }
-  return ISO_DATE_TIME.test(text) ? parseKnowlarityTime(text, timezone) : null;
+  if (!ISO_DATE_TIME.test(text)) return null;
+  return parseKnowlarityTime(text.replace(/^(.{10})[t]/, '$1T').replace(/z$/, 'Z'), timezone);
+}
+
+/** True for the values {@link parseBoundary} reads (whatever the time zone). */
+export function isDateOrDateTime(value: unknown): boolean {
+  return typeof value === 'string' && parseBoundary(value, 'from', 'UTC') !== null;
+}
+
+/** Validates a date or ISO date-time filter; the message names the field, never the value. */
+export function IsDateOrDateTime(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isDateOrDateTime',
+      validator: {
+        validate: isDateOrDateTime,
+        defaultMessage: (args) =>
+          `${args?.property} must be a date (YYYY-MM-DD) or an ISO 8601 date-time`,
+      },
+    },
+    options,
+  );
 }
 
 function startOfNextDay(dayStart: Date, timezone: string): Date {

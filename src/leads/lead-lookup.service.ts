@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { CursorCodec } from '../common/pagination/cursor';
-import { parseTimeBound } from '../common/pagination/time-bounds';
+import { parseBoundary } from '../common/dates';
 import { businessConfig } from '../config';
 import { LeadDetail, LeadKey, LeadSyncRepository } from '../database/lead-sync.repository';
 import { normalizePhone } from '../knowlarity/phone';
@@ -30,10 +30,10 @@ export class LeadLookupService {
       sourceId: query.sourceId,
       status: query.status,
       createdFrom: query.createdFrom
-        ? (parseTimeBound(query.createdFrom, timezone, 'from') ?? undefined)
+        ? (parseBoundary(query.createdFrom, 'from', timezone) ?? undefined)
         : undefined,
       createdTo: query.createdTo
-        ? (parseTimeBound(query.createdTo, timezone, 'to') ?? undefined)
+        ? (parseBoundary(query.createdTo, 'to', timezone) ?? undefined)
         : undefined,
       q: query.q,
       qPhone: query.q ? phonePrefix(query.q, defaultCountry) : undefined,

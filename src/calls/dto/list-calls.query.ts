@@ -3,7 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { PageQuery } from '../../common/pagination/page.query';
 import { toInteger } from '../../common/pagination/query-values';
-import { IsDateOrDateTime } from '../../common/pagination/time-bounds';
+import { IsDateOrDateTime } from '../../common/dates';
 import { IsPhoneNumber } from '../../leads/dto/is-phone-number';
 
 const LEAD_MESSAGE = 'leadId must be a positive integer';

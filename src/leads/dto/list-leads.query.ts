@@ -3,7 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { PageQuery } from '../../common/pagination/page.query';
 import { toInteger, trimmed } from '../../common/pagination/query-values';
-import { IsDateOrDateTime } from '../../common/pagination/time-bounds';
+import { IsDateOrDateTime } from '../../common/dates';
 import { IsPhoneNumber } from './is-phone-number';
 
 const SOURCE_MESSAGE = 'sourceId must be a positive integer';
