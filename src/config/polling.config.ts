@@ -23,6 +23,8 @@ export function parsePollingConfig(env: Env) {
     }),
     /** Where the very first poll starts; null means the start of today in BUSINESS_TIMEZONE. */
     pollStart,
+    /** How long a poller's lease outlives a silent instance; 0 derives it from the timeouts. */
+    leaseSeconds: readInt(env, 'KNOWLARITY_LEASE_SECONDS', 0, { min: 0, max: 3600 }),
     backfillChunkMinutes: readInt(env, 'KNOWLARITY_BACKFILL_CHUNK_MINUTES', 60, {
       min: 1,
       max: 7 * 1440,

@@ -136,7 +136,7 @@ export class CallLogSyncService {
       const from = watermark
         ? new Date(new Date(watermark).getTime() - this.polling.overlapSeconds * 1000)
         : (this.polling.pollStart ?? this.startOfToday(to));
-      return this.syncWindow({ trigger, from, to, stream: POLL_STREAM });
+      return this.syncWindow({ trigger, from, to, stream: POLL_STREAM, advancesWatermark: true });
     });
   }
 
@@ -147,55 +147,67 @@ export class CallLogSyncService {
   async backfill(
     from: Date,
     to: Date,
-    options: { dryRun?: boolean; onProgress?: (progress: BackfillProgress) => void } = {},
+    options: {
+      dryRun?: boolean;
+      onProgress?: (progress: BackfillProgress) => void;
+      /** Wait for a lease held elsewhere to expire instead of failing (the CLI after a crash). */
+      waitForLease?: (expiresAt: Date) => void;
+    } = {},
   ): Promise<BackfillSummary> {
     if (!this.configured) throw new SyncNotConfiguredError();
     this.assertWindow(from, to);
     const dryRun = options.dryRun ?? false;
-    return this.exclusively(BACKFILL_STREAM, async () => {
-      const chunkMs = this.polling.backfillChunkMinutes * 60_000;
-      const state = dryRun
-        ? { backfillId: 0, doneUntil: from.toISOString(), chunkSeconds: chunkMs / 1000 }
-        : await this.repository.beginBackfill(from, to, chunkMs / 1000);
-      const resumeAt = new Date(state.doneUntil);
-      const progress: BackfillProgress = {
-        backfillId: state.backfillId,
-        chunksDone: 0,
-        chunksTotal: Math.ceil((to.getTime() - resumeAt.getTime()) / (state.chunkSeconds * 1000)),
-        records: 0,
-        outcomes: {},
-      };
-      let error: string | null = null;
-      for (let start = resumeAt; start < to;) {
-        const end = new Date(Math.min(start.getTime() + state.chunkSeconds * 1000, to.getTime()));
-        const run = await this.syncWindow({
-          trigger: 'backfill',
-          from: start,
-          to: end,
+    return this.exclusively(
+      BACKFILL_STREAM,
+      async () => {
+        const chunkMs = this.polling.backfillChunkMinutes * 60_000;
+        const state = dryRun
+          ? { backfillId: 0, doneUntil: from.toISOString(), chunkSeconds: chunkMs / 1000 }
+          : await this.repository.beginBackfill(from, to, chunkMs / 1000);
+        const resumeAt = new Date(state.doneUntil);
+        const progress: BackfillProgress = {
           backfillId: state.backfillId,
-          dryRun,
-        });
-        progress.records += run.records;
-        addCounts(progress.outcomes, run.outcomes);
-        if (run.status === 'failed') {
-          error = run.error;
-          break;
+          chunksDone: 0,
+          chunksTotal: Math.ceil((to.getTime() - resumeAt.getTime()) / (state.chunkSeconds * 1000)),
+          records: 0,
+          outcomes: {},
+        };
+        let error: string | null = null;
+        for (let start = resumeAt; start < to;) {
+          const end = new Date(Math.min(start.getTime() + state.chunkSeconds * 1000, to.getTime()));
+          const run = await this.syncWindow({
+            trigger: 'backfill',
+            stream: BACKFILL_STREAM,
+            advancesWatermark: false,
+            from: start,
+            to: end,
+            backfillId: state.backfillId,
+            dryRun,
+          });
+          progress.records += run.records;
+          addCounts(progress.outcomes, run.outcomes);
+          if (run.status === 'failed') {
+            error = run.error;
+            break;
+          }
+          if (!dryRun) await this.repository.recordBackfillProgress(state.backfillId, end);
+          progress.chunksDone += 1;
+          options.onProgress?.({ ...progress, outcomes: { ...progress.outcomes } });
+          start = end;
         }
-        if (!dryRun) await this.repository.recordBackfillProgress(state.backfillId, end);
-        progress.chunksDone += 1;
-        options.onProgress?.({ ...progress, outcomes: { ...progress.outcomes } });
-        start = end;
-      }
-      const status = error ? 'failed' : 'succeeded';
-      if (!dryRun) await this.repository.recordBackfillProgress(state.backfillId, resumeAt, status);
-      return {
-        ...progress,
-        status,
-        dryRun,
-        resumedFrom: resumeAt.getTime() > from.getTime() ? resumeAt.toISOString() : null,
-        error,
-      };
-    });
+        const status = error ? 'failed' : 'succeeded';
+        if (!dryRun)
+          await this.repository.recordBackfillProgress(state.backfillId, resumeAt, status);
+        return {
+          ...progress,
+          status,
+          dryRun,
+          resumedFrom: resumeAt.getTime() > from.getTime() ? resumeAt.toISOString() : null,
+          error,
+        };
+      },
+      options.waitForLease,
+    );
   }
 
   /** Compares Knowlarity's call log for [from, to) with the stored calls. */
@@ -258,12 +270,12 @@ export class CallLogSyncService {
   private async exclusively<T>(
     stream: string,
     work: (watermark: string | null) => Promise<T>,
+    waitForLease?: (expiresAt: Date) => void,
   ): Promise<T> {
     if (this.running) throw new SyncInProgressError();
     this.running = true;
     try {
-      const lease = await this.repository.acquireLease(stream, this.owner, this.leaseSeconds());
-      if (!lease.acquired) throw new SyncInProgressError(lease.owner);
+      const lease = await this.acquire(stream, waitForLease);
       try {
         const run = work(lease.watermark);
         this.current = run;
@@ -277,16 +289,37 @@ export class CallLogSyncService {
     }
   }
 
+  /**
+   * Takes the stream's lease. Held elsewhere: fails at once, or with `waitForLease` (a shell
+   * command after a crash, whose dead process still holds the lease until it expires) says so
+   * and waits for the expiry.
+   */
+  private async acquire(stream: string, waitForLease?: (expiresAt: Date) => void) {
+    for (;;) {
+      const lease = await this.repository.acquireLease(stream, this.owner, this.leaseSeconds());
+      if (lease.acquired) return lease;
+      if (!waitForLease || !lease.expiresAt) throw new SyncInProgressError(lease.owner);
+      const expiresAt = new Date(lease.expiresAt);
+      waitForLease(expiresAt);
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(expiresAt.getTime() - Date.now(), 0) + 250),
+      );
+    }
+  }
+
   /** Fetches and ingests one window, recording it as a run. Never throws for fetch/ingest errors. */
   private async syncWindow(window: {
     trigger: SyncTrigger;
     from: Date;
     to: Date;
-    stream?: string;
+    /** The lease renewed after every page. */
+    stream: string;
+    /** Only the poller's runs move the watermark; back-fills read the past. */
+    advancesWatermark: boolean;
     backfillId?: number;
     dryRun?: boolean;
   }): Promise<RunSummary> {
-    const { trigger, from, to, stream, backfillId, dryRun } = window;
+    const { trigger, from, to, stream, advancesWatermark, backfillId, dryRun } = window;
     const { runId } = dryRun
       ? { runId: 0 }
       : await this.repository.startRun(trigger, this.owner, from, to, backfillId);
@@ -316,7 +349,7 @@ export class CallLogSyncService {
           for (const result of results)
             outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
         }
-        if (stream) await this.repository.acquireLease(stream, this.owner, this.leaseSeconds());
+        await this.repository.acquireLease(stream, this.owner, this.leaseSeconds());
       }
     } catch (caught) {
       error = describeSyncError(caught);
@@ -334,11 +367,12 @@ export class CallLogSyncService {
           records,
           outcomes,
           error,
-          stream,
-          advanceTo: stream ? to : undefined,
+          stream: advancesWatermark ? stream : undefined,
+          advanceTo: advancesWatermark ? to : undefined,
         });
-    if (!dryRun) this.metrics.pollRun(trigger, !error, stream && !error ? to : undefined);
-    if (!error && stream) this.lastSuccess = this.clock.now();
+    if (!dryRun)
+      this.metrics.pollRun(trigger, !error, advancesWatermark && !error ? to : undefined);
+    if (!error && advancesWatermark) this.lastSuccess = this.clock.now();
     if (!error && trigger !== 'backfill') {
       this.logger.log(
         `Call-log poll ${runId}: ${records} records in ${pages} pages, ${JSON.stringify(outcomes)}`,
@@ -369,6 +403,7 @@ export class CallLogSyncService {
 
   /** Long enough to outlive a slow page; renewed after every page. */
   private leaseSeconds(): number {
+    if (this.polling.leaseSeconds > 0) return this.polling.leaseSeconds;
     const api = this.api.timeoutMs / 1000;
     return Math.ceil(
       Math.max(60, this.polling.intervalSeconds * 2, api * (this.api.maxRetries + 2)),

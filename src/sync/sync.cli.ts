@@ -60,6 +60,10 @@ async function main(): Promise<number> {
     const summary = await sync.backfill(from, to, {
       dryRun: values['dry-run'],
       onProgress: (progress) => reporter.update(progress),
+      waitForLease: (expiresAt) =>
+        console.error(
+          `Another back-fill holds the lease (perhaps one that crashed); waiting until ${expiresAt.toISOString()}.`,
+        ),
     });
     reporter.done();
     console.log(JSON.stringify(summary, null, 2));

@@ -1,0 +1,114 @@
+/**
+ * `npm run sync` as a real process: a back-fill SIGKILLed mid-way resumes from its last finished
+ * chunk when run again, without redoing finished chunks; --dry-run keeps nothing.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateCalls } from '../src/simulator/call-generator';
+import { KnowlaritySimulator } from '../src/simulator/simulator-server';
+import { ensureBuilt, ROOT } from './support/service-process';
+
+const DAY_START = new Date('2026-11-19T18:30:00Z');
+const DAY_END = new Date('2026-11-20T18:30:00Z');
+
+describe('npm run sync (CLI)', () => {
+  let simulator: KnowlaritySimulator;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    simulator = new KnowlaritySimulator();
+    await simulator.start();
+    simulator.setCalls(generateCalls({ count: 120, seed: 31, from: DAY_START, to: DAY_END }));
+    dataDir = mkdtempSync(join(tmpdir(), 'kls-cli-'));
+  });
+  afterAll(async () => {
+    await simulator.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** Runs the CLI; `killWhen` sees its output as it comes and may SIGKILL it. */
+  function runSync(args: string[], killWhen?: (output: string) => boolean) {
+    const child = spawn(process.execPath, ['dist/sync/sync.cli.js', ...args], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'warn',
+        PGLITE_DATA_DIR: dataDir,
+        KNOWLARITY_API_KEY: simulator.apiKey,
+        KNOWLARITY_SR_API_KEY: simulator.srApiKey,
+        KNOWLARITY_BASE_URL: simulator.baseUrl,
+        KNOWLARITY_BACKFILL_CHUNK_MINUTES: '360',
+        // The killed process keeps the lease until it expires; the next run waits that long.
+        KNOWLARITY_LEASE_SECONDS: '3',
+      },
+    });
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (killWhen?.(output)) child.kill('SIGKILL');
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    return new Promise<{ code: number | null; signal: string | null; output: string }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal, output })),
+    );
+  }
+
+  it('reports a dry run without keeping anything', async () => {
+    const dry = await runSync(['--from', '2026-11-20', '--to', '2026-11-20', '--dry-run']);
+
+    expect(dry.code).toBe(0);
+    const summary = JSON.parse(dry.output.slice(dry.output.indexOf('{'))) as Record<
+      string,
+      unknown
+    >;
+    expect(summary).toMatchObject({
+      status: 'succeeded',
+      dryRun: true,
+      records: 120,
+      chunksDone: 4,
+    });
+    expect(dry.output).toMatch(/^4\/4 chunks · 120 records/m);
+  });
+
+  it('resumes a back-fill killed mid-way from its last finished chunk', async () => {
+    // The third chunk's page hangs, so the process is surely inside it when it is killed.
+    simulator.delayNext(2, 0).delayNext(1, 30_000);
+
+    const killed = await runSync(['--from', '2026-11-20', '--to', '2026-11-20'], (output) =>
+      output.includes('2/4 chunks'),
+    );
+    simulator.clearFaults();
+    simulator.clearRequests();
+    const resumed = await runSync(['--from', '2026-11-20', '--to', '2026-11-20']);
+
+    expect(killed.signal).toBe('SIGKILL');
+    expect(resumed.output).toMatch(/Another back-fill holds the lease .* waiting until/);
+    expect(resumed.code).toBe(0);
+    const summary = JSON.parse(resumed.output.slice(resumed.output.indexOf('{'))) as Record<
+      string,
+      unknown
+    >;
+    expect(summary).toMatchObject({
+      status: 'succeeded',
+      chunksDone: 2,
+      chunksTotal: 2,
+      resumedFrom: new Date(DAY_START.getTime() + 12 * 3600_000).toISOString(),
+    });
+    expect(simulator.callLogRequests.map((r) => r.query.start_time)).toEqual([
+      '2026-11-20 12:00:00+05:30',
+      '2026-11-20 18:00:00+05:30',
+    ]);
+    const reconcile = await runSync(['--reconcile', '--from', '2026-11-20', '--to', '2026-11-20']);
+    expect(reconcile.code).toBe(0);
+    expect(JSON.parse(reconcile.output.slice(reconcile.output.indexOf('{')))).toMatchObject({
+      inCallLog: 120,
+      stored: 120,
+      missingLocally: [],
+    });
+  });
+});
