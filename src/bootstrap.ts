@@ -11,7 +11,7 @@ import {
   describeException,
   ExceptionResponder,
 } from './common/filters/all-exceptions.filter';
-import { registerRawBodyParser } from './common/http/raw-body';
+import { RawBodyRequest, readUnparsedBody, registerRawBodyParser } from './common/http/raw-body';
 import { httpConfigFromEnvironment } from './config/http.config';
 import { WebhookDeliveryService } from './webhooks/webhook-delivery.service';
 
@@ -31,10 +31,15 @@ export function createFastifyAdapter(): FastifyAdapter {
     bodyLimit: http.maxBodyBytes,
     // A URL Fastify cannot decode never reaches Nest; answer (and store) it like any other error.
     frameworkErrors: (_error: Error, request: FastifyRequest, reply: FastifyReply) => {
-      void respondToTransportError(
-        request,
-        new BadRequestException('The request URL could not be read.'),
-      ).then(({ status, body }) => reply.status(status).send(body));
+      void readUnparsedBody(request.raw, http.maxBodyBytes)
+        .then((body) => {
+          (request as RawBodyRequest).rawBody = body ?? undefined;
+          return respondToTransportError(
+            request,
+            new BadRequestException('The request URL could not be read.'),
+          );
+        })
+        .then(({ status, body }) => reply.status(status).send(body));
     },
     // Only TRUST_PROXY's peers may set the client address through X-Forwarded-For.
     trustProxy: http.trustProxy,
