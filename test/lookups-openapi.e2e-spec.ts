@@ -2,9 +2,10 @@
  * The OpenAPI document at /docs: every look-up, every error code, the API-key security schemes,
  * and a Swagger UI whose assets are served locally.
  */
-import { startLookupApp } from './lookups.app';
-import { RunningApp } from './support/app';
+import { RunningApp, startApp } from './support/app';
 import { createPgliteDatabase, TestDatabase } from './support/databases';
+
+const API_KEY = 'lookup-test-key-0123456789abcdef';
 
 type Operation = {
   security?: Array<Record<string, string[]>>;
@@ -20,7 +21,10 @@ describe('OpenAPI at /docs', () => {
   beforeAll(async () => {
     const created = await createPgliteDatabase();
     database = created.database;
-    running = await startLookupApp({ repository: created.repository });
+    running = await startApp({
+      repository: created.repository,
+      env: { INTERNAL_API_KEYS: API_KEY },
+    });
     document = await (await fetch(`${running.url}/docs-json`)).json();
   });
   afterAll(async () => {
@@ -38,12 +42,15 @@ describe('OpenAPI at /docs', () => {
     const page = await fetch(`${running.url}/docs`);
     const html = await page.text();
     const bundle = await fetch(`${running.url}/docs/swagger-ui-bundle.js`);
+    // Read to the end: an unread response keeps its connection busy and the app from closing.
+    const bundleBytes = (await bundle.arrayBuffer()).byteLength;
     const init = await (await fetch(`${running.url}/docs/swagger-ui-init.js`)).text();
 
     expect(page.status).toBe(200);
     expect(html).toContain('swagger-ui');
     expect(html).not.toMatch(/src="https?:\/\//);
     expect(bundle.status).toBe(200);
+    expect(bundleBytes).toBeGreaterThan(100_000);
     expect(init).toContain('"validatorUrl": null');
   });
 
