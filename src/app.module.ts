@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { DestinationStream } from 'pino';
+import { CallsModule } from './calls/calls.module';
 import { CommonModule } from './common/common.module';
 import { configNamespaces, validateEnvironment } from './config';
 import { DatabaseModule } from './database/database.module';
@@ -38,6 +39,7 @@ export class AppModule {
         MetricsModule,
         HealthModule,
         LeadsModule,
+        CallsModule,
         SourcesModule,
         WebhooksModule,
         SyncModule,

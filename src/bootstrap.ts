@@ -12,6 +12,7 @@ import {
   ExceptionResponder,
 } from './common/filters/all-exceptions.filter';
 import { RawBodyRequest, readUnparsedBody, registerRawBodyParser } from './common/http/raw-body';
+import { setupOpenApi } from './common/openapi';
 import { httpConfigFromEnvironment } from './config/http.config';
 import { WebhookDeliveryService } from './webhooks/webhook-delivery.service';
 
@@ -69,7 +70,7 @@ function respondToTransportError(request: FastifyRequest, error: Error) {
   return responder?.(request, error) ?? Promise.resolve(describeException(error, () => undefined));
 }
 
-/** Everything main.ts and the e2e tests share: parsers, validation, error shape, shutdown. */
+/** Everything main.ts and the e2e tests share: parsers, logging, validation, error shape, docs. */
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   const fastify = app.getHttpAdapter().getInstance();
   registerRawBodyParser(fastify, httpConfigFromEnvironment().maxBodyBytes);
@@ -78,9 +79,8 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   transportResponders.set(fastify, respondBeforeRouting);
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true }));
-  app.useGlobalFilters(
-    new AllExceptionsFilter([app.get(WebhookDeliveryService).respondBeforeRouting]),
-  );
+  app.useGlobalFilters(new AllExceptionsFilter([respondBeforeRouting]));
+  setupOpenApi(app);
   return app;
 }
 

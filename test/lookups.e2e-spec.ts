@@ -4,12 +4,13 @@
  * history and calls, calls, sources with derived counts; and the 400/401/404/409 answers.
  */
 import { randomUUID } from 'node:crypto';
-import { API_KEY, startLookupApp } from './lookups.app';
-import { FixedClock, RunningApp } from './support/app';
+import { FixedClock, RunningApp, startApp } from './support/app';
 import { KNOWLARITY_SR, META_SR, makeCall, testRules } from './support/calls';
 import { TestDatabase } from './support/databases';
 import { readJson } from './support/http';
 import { OpenTarget, repositoryTargets } from './support/targets';
+
+const API_KEY = 'lookup-test-key-0123456789abcdef';
 
 /** 17:30 in Asia/Kolkata: "today" there is 2026-11-20. */
 const NOW = new Date('2026-11-20T12:00:00Z');
@@ -92,7 +93,11 @@ for (const target of repositoryTargets) {
     beforeAll(async () => {
       opened = await target.open();
       database = opened.database;
-      running = await startLookupApp({ repository: opened.repository, clock: new FixedClock(NOW) });
+      running = await startApp({
+        repository: opened.repository,
+        clock: new FixedClock(NOW),
+        env: { INTERNAL_API_KEYS: API_KEY },
+      });
     });
     afterAll(async () => {
       await running?.close();
