@@ -11,16 +11,8 @@ import {
   metricsConfig,
   webhookSecurityConfig,
 } from '../config';
-import { REDACTED, redactText } from './redact';
-
-const SECRET_HEADERS = [
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'x-api-key',
-  'x-knowlarity-signature',
-  'webhook-signature',
-];
+import { REDACTED, SECRET_HEADERS } from '../common/secret-headers';
+import { redactText } from './redact';
 
 /**
  * Structured JSON logs through pino (readable on a TTY in development): a request id on every

@@ -2,7 +2,7 @@
  * Log redaction: phone numbers keep only their last 4 digits, and known secrets (URL token,
  * HMAC secrets, API keys) are replaced wherever they appear in a log line.
  */
-export const REDACTED = '[redacted]';
+import { REDACTED } from '../common/secret-headers';
 
 // 10 to 15 digits, optionally with a leading + and single spaces or dashes between digits: the
 // shapes a phone takes. Dates (8 digits) and times stay readable; digits glued to letters (ids)

@@ -1,17 +1,8 @@
 import { DeliveryRecord } from '../database/lead-sync.repository';
+import { REDACTED, SECRET_HEADERS } from '../common/secret-headers';
 import { WebhookRequest } from './webhook-payload';
 
-/** Headers that carry credentials: kept as present, never with their value. */
-const SECRET_HEADERS = new Set([
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'x-api-key',
-  'x-knowlarity-signature',
-  'webhook-signature',
-]);
-
-export const REDACTED = '[redacted]';
+const SECRETS = new Set(SECRET_HEADERS);
 
 /**
  * The delivery as it will be stored: everything needed to see what the sender sent and to replay
@@ -25,7 +16,7 @@ export function toDeliveryRecord(
   for (const [name, value] of Object.entries(request.headers)) {
     if (value === undefined) continue;
     const lower = name.toLowerCase();
-    const secret = SECRET_HEADERS.has(lower) || extraSecretHeaders.includes(lower);
+    const secret = SECRETS.has(lower) || extraSecretHeaders.includes(lower);
     headers[lower] = secret ? REDACTED : Array.isArray(value) ? value.join(', ') : value;
   }
   return {
