@@ -3,6 +3,7 @@ import { ConfigType } from '@nestjs/config';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { webhookSecurityConfig } from '../config';
 import { LeadsModule } from '../leads/leads.module';
+import { FixedWindowThrottlerStorage } from './guards/fixed-window-throttler.storage';
 import { WebhookIpAllowlistGuard } from './guards/webhook-ip-allowlist.guard';
 import { WebhookSignatureGuard } from './guards/webhook-signature.guard';
 import { WebhookThrottlerGuard } from './guards/webhook-throttler.guard';
@@ -17,9 +18,10 @@ import { WebhookExceptionFilter } from './webhook-exception.filter';
     LeadsModule,
     ThrottlerModule.forRootAsync({
       inject: [webhookSecurityConfig.KEY],
-      useFactory: (config: ConfigType<typeof webhookSecurityConfig>) => [
-        { name: 'default', ttl: 60_000, limit: config.rateLimitPerMinute },
-      ],
+      useFactory: (config: ConfigType<typeof webhookSecurityConfig>) => ({
+        throttlers: [{ name: 'default', ttl: 60_000, limit: config.rateLimitPerMinute }],
+        storage: new FixedWindowThrottlerStorage(),
+      }),
     }),
   ],
   // The deliveries controller first: its static path must win over the `:token` route.
