@@ -153,7 +153,9 @@ for (const target of repositoryTargets.filter(
         watermarkAdvanced: true,
       });
       expect(statusAfterSuccess).toMatchObject({ watermark: expect.any(String), lagSeconds: 0 });
-      expect(new Date(statusAfterSuccess.watermark).toISOString()).toBe(DAY_END.toISOString());
+      expect(new Date(statusAfterSuccess.watermark as string).toISOString()).toBe(
+        DAY_END.toISOString(),
+      );
       expect((await actualRows(opened.database)).calls).toBe(250);
     });
 
