@@ -58,6 +58,8 @@ const BACKFILL_CALLS = Number(process.env.BENCH_BACKFILL_CALLS ?? 100_000);
 const POOL_SIZE = process.env.BENCH_POOL_SIZE ?? '10';
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
 const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROF;
+/** Preload pg_stat_statements (nested statements too) and print the costliest after each phase. */
+const PG_STATS = process.env.BENCH_PG_STATS === '1';
 /** The connection count the goals and the webhook/ceiling ratio are read at. */
 const GOAL_CONNECTIONS = 64;
 
@@ -95,6 +97,8 @@ interface Results {
     cpu: CpuShares;
   };
   peakRssBytes?: number;
+  /** VmHWM after the webhook phases, before the back-fill. */
+  peakRssAfterWebhookBytes?: number;
   lookup?: Omit<LookupStepResult, 'output'>;
   pglite?: { webhook: LoadResult[]; peakRssBytes: number };
   goals: Goal[];
@@ -128,7 +132,11 @@ async function main(): Promise<void> {
   let cluster: PostgresCluster | undefined;
   let serverUrl = process.env.BENCH_DATABASE_URL;
   if (!serverUrl) {
-    cluster = await startPostgresCluster();
+    cluster = await startPostgresCluster(
+      PG_STATS
+        ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all']
+        : [],
+    );
     serverUrl = cluster.url;
   }
   const name = `kls_bench_${randomBytes(4).toString('hex')}`;
@@ -138,6 +146,7 @@ async function main(): Promise<void> {
     results.machine.postgres = await scalar(databaseUrl, 'show server_version');
     console.log(describeMachine(results.machine));
     await migrateDatabase(databaseUrl);
+    const statements = PG_STATS ? await statementStats(databaseUrl) : async () => undefined;
 
     // One mix for the whole PostgreSQL run: phones made new by the ceiling are repeat callers
     // and cross-source callers for the webhook phases.
@@ -151,6 +160,7 @@ async function main(): Promise<void> {
         cpuSnapshot({ loadGenerator: { pid: process.pid }, ...postgres }),
       );
       print(`ceiling: knowlarity_ingest_call via pg, ${CEILING_CLIENTS} clients`, results.ceiling);
+      await statements();
     }
 
     const backfillFrom = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 25 * 3_600_000);
@@ -192,8 +202,10 @@ async function main(): Promise<void> {
           const result = await webhook(service, mix, connections, cpu);
           results.webhook.push(result);
           print(`webhook (PostgreSQL), ${connections} connections`, result);
+          await statements();
         }
       }
+      results.peakRssAfterWebhookBytes = service.peakRssBytes();
       if (!SKIP.has('backfill')) {
         results.backfill = await backfill(service, backfillFrom, backfillTo, cpu);
         const { perSecond, seconds, records, status } = results.backfill;
@@ -202,9 +214,13 @@ async function main(): Promise<void> {
             `in ${seconds.toFixed(1)} s: ${perSecond.toFixed(0)} calls/s, ${status}\n` +
             `  cores used: ${describeCpu(results.backfill.cpu)}`,
         );
+        await statements();
       }
       results.peakRssBytes = service.peakRssBytes();
-      console.log(`service peak RSS (VmHWM): ${mib(results.peakRssBytes)}`);
+      console.log(
+        `service peak RSS (VmHWM): ${mib(results.peakRssBytes)} ` +
+          `(${mib(results.peakRssAfterWebhookBytes)} after the webhook phases)`,
+      );
     } finally {
       await service.stop();
       await simulator.stop();
@@ -371,6 +387,38 @@ async function migrateDatabase(databaseUrl: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Resets pg_stat_statements and returns a function that prints the statements (nested ones
+ * included) with the most execution time since the last call, then resets again.
+ */
+async function statementStats(databaseUrl: string): Promise<() => Promise<void>> {
+  await scalar(databaseUrl, 'create extension if not exists pg_stat_statements');
+  await scalar(databaseUrl, 'select pg_stat_statements_reset()');
+  return async () => {
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{
+        calls: string;
+        ms: string;
+        mean: string;
+        query: string;
+      }>(
+        `select calls, round(total_exec_time::numeric) as ms, round(mean_exec_time::numeric, 3) as mean,
+                left(regexp_replace(query, '\\s+', ' ', 'g'), 90) as query
+         from pg_stat_statements order by total_exec_time desc limit 8`,
+      );
+      for (const row of rows)
+        console.log(
+          `    ${row.calls.padStart(7)} calls ${row.ms.padStart(7)} ms (${row.mean} ms each) ${row.query}`,
+        );
+      await client.query('select pg_stat_statements_reset()');
+    } finally {
+      await client.end();
+    }
+  };
 }
 
 function withDatabase(serverUrl: string, database: string): string {

@@ -7,6 +7,7 @@ const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString())
 export interface CpuSnapshot {
   at: number;
   machineBusy: number;
+  machineIoWait: number;
   machineTotal: number;
   groups: Record<string, number>;
 }
@@ -21,7 +22,7 @@ export interface ProcessGroup {
 export type CpuShares = Record<string, number>;
 
 /**
- * Reads /proc: the machine's busy and total time, and the CPU time of named process groups (a
+ * Reads /proc: the machine's busy, I/O-wait and total time, and the CPU time of named process groups (a
  * pid, or a pid with all its children, such as a postmaster and its backends). Sampled before and
  * after a phase, it shows where the two cores went: the service, the load generator, PostgreSQL,
  * and everything else on the machine (other people's work skews any figure).
@@ -31,19 +32,25 @@ export function cpuSnapshot(groups: Record<string, ProcessGroup>): CpuSnapshot {
   const values = fields.map(Number);
   const total = values.slice(0, 8).reduce((sum, value) => sum + value, 0);
   const idle = values[3] + values[4];
+  const ioWait = values[4];
   const result: Record<string, number> = {};
   const parents = new Map<number, number>();
   const times = new Map<number, number>();
+  const childTicks = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readStat(Number(entry));
     if (!stat) continue;
     parents.set(Number(entry), stat.ppid);
     times.set(Number(entry), stat.ticks);
+    childTicks.set(Number(entry), stat.childTicks);
   }
   for (const [name, { pid, children }] of Object.entries(groups)) {
     let ticks = times.get(pid) ?? 0;
     if (children) {
+      // Children that have exited (a backend whose connection closed, an autovacuum worker)
+      // are in the parent's cutime/cstime; live ones are read one by one.
+      ticks += childTicks.get(pid) ?? 0;
       for (const [child, parent] of parents) if (parent === pid) ticks += times.get(child) ?? 0;
     }
     result[name] = ticks / TICKS_PER_SECOND;
@@ -51,6 +58,7 @@ export function cpuSnapshot(groups: Record<string, ProcessGroup>): CpuSnapshot {
   return {
     at: performance.now(),
     machineBusy: (total - idle) / TICKS_PER_SECOND,
+    machineIoWait: ioWait / TICKS_PER_SECOND,
     machineTotal: total / TICKS_PER_SECOND,
     groups: result,
   };
@@ -68,7 +76,9 @@ export function cpuShares(before: CpuSnapshot, after: CpuSnapshot): CpuShares {
   }
   const busy = after.machineBusy - before.machineBusy;
   shares.other = round(Math.max(0, busy - accounted) / seconds);
-  shares.idle = round((after.machineTotal - before.machineTotal - busy) / seconds);
+  const ioWait = after.machineIoWait - before.machineIoWait;
+  shares.idle = round((after.machineTotal - before.machineTotal - busy - ioWait) / seconds);
+  shares.ioWait = round(ioWait / seconds);
   return shares;
 }
 
@@ -76,12 +86,16 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-function readStat(pid: number): { ppid: number; ticks: number } | null {
+function readStat(pid: number): { ppid: number; ticks: number; childTicks: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may hold spaces and parentheses: fields start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+    return {
+      ppid: Number(fields[1]),
+      ticks: Number(fields[11]) + Number(fields[12]),
+      childTicks: Number(fields[13]) + Number(fields[14]),
+    };
   } catch {
     return null;
   }

@@ -47,7 +47,7 @@ export async function runLookupStep(
   });
   const exitCode = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   return {
-    http: figuresAfter(output, 'HTTP'),
+    http: figuresAfter(output, 'GET /leads'),
     repository: figuresAfter(output, 'repository only'),
     exitCode,
     output,

@@ -17,10 +17,11 @@ export interface PostgresCluster {
 /**
  * A private PostgreSQL cluster in a temporary directory, for one benchmark run: `initdb` with
  * trust auth and no fsync at init (the running server keeps fsync on, as production does),
- * `pg_ctl start` on a free port listening on 127.0.0.1 only, and `stop()` removes it all.
+ * `pg_ctl start` on a free port listening on 127.0.0.1 only (plus any `settings`, as
+ * `name=value`), and `stop()` removes it all.
  * PostgreSQL refuses to run as root, so as root the commands run as the `postgres` user.
  */
-export async function startPostgresCluster(): Promise<PostgresCluster> {
+export async function startPostgresCluster(settings: string[] = []): Promise<PostgresCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'kls-bench-pg-'));
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
@@ -53,7 +54,10 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
       '-l',
       join(dir, 'server.log'),
       '-o',
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+      [
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+        ...settings.map((s) => `-c ${s}`),
+      ].join(' '),
       '-w',
       'start',
     ]);
