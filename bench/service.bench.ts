@@ -20,7 +20,13 @@
  * writes bench/results/latest.json. Knobs: BENCH_CONNECTIONS (16,64,256), BENCH_POOL_SIZE (10,
  * the service's DATABASE_POOL_SIZE), BENCH_SKIP (any of ceiling,webhook,backfill,lookup,pglite),
  * BENCH_CPU_PROF (a directory: the services run with --cpu-prof and write their profiles there;
- * summarise one with `node dist-bench/bench/cpu-profile-summary.js <file>`).
+ * summarise one with `node dist-bench/bench/cpu-profile-summary.js <file>`), BENCH_PG_STATS=1
+ * (the private cluster preloads pg_stat_statements; the costliest statements, nested ones
+ * included, are printed after each phase), BENCH_SERVICE_NODE_FLAGS (node flags for the
+ * services, e.g. `--max-old-space-size=256`).
+ *
+ * Every phase also reports the cores used by the service, the load generator (this process),
+ * PostgreSQL (the private cluster's processes) and everything else, read from /proc.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -33,7 +39,7 @@ import { parseIngestConfig } from '../src/config/ingest.config';
 import { loadMigrations, migrate } from '../src/database/migrator';
 import { generateCalls } from '../src/simulator/call-generator';
 import { KnowlaritySimulator } from '../src/simulator/simulator-server';
-import { closedLoop, HttpClient, LoadResult } from './support/closed-loop';
+import { closedLoop, HttpConnections, LoadResult } from './support/closed-loop';
 import { CpuShares, cpuShares, cpuSnapshot, CpuSnapshot, ProcessGroup } from './support/cpu-usage';
 import { LookupStepResult, runLookupStep } from './support/lookup-step';
 import { PostgresCluster, startPostgresCluster } from './support/postgres-cluster';
@@ -58,6 +64,8 @@ const BACKFILL_CALLS = Number(process.env.BENCH_BACKFILL_CALLS ?? 100_000);
 const POOL_SIZE = process.env.BENCH_POOL_SIZE ?? '10';
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
 const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROF;
+/** Node flags for the service processes, e.g. `--max-old-space-size=256` (as in a 512 MB container). */
+const SERVICE_NODE_FLAGS = (process.env.BENCH_SERVICE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 /** Preload pg_stat_statements (nested statements too) and print the costliest after each phase. */
 const PG_STATS = process.env.BENCH_PG_STATS === '1';
 /** The connection count the goals and the webhook/ceiling ratio are read at. */
@@ -123,6 +131,7 @@ async function main(): Promise<void> {
       ceilingClients: CEILING_CLIENTS,
       backfillCalls: BACKFILL_CALLS,
       poolSize: Number(POOL_SIZE),
+      serviceNodeFlags: SERVICE_NODE_FLAGS,
       logLevel: SERVICE_ENV.LOG_LEVEL,
     },
     webhook: [],
@@ -148,16 +157,18 @@ async function main(): Promise<void> {
     await migrateDatabase(databaseUrl);
     const statements = PG_STATS ? await statementStats(databaseUrl) : async () => undefined;
 
-    // One mix for the whole PostgreSQL run: phones made new by the ceiling are repeat callers
-    // and cross-source callers for the webhook phases.
+    // The ceiling prepares more deliveries than it sends, so the webhook phases get a mix of
+    // their own (whose repeats only name phones it has sent), on phones of their own.
     const mix = new WebhookMix(WEBHOOK_PATH, 9_100_000_000);
     // On a server the bench did not start, PostgreSQL's CPU time lands in "other".
     const postgres: Record<string, ProcessGroup> = cluster
       ? { postgres: { pid: cluster.pid, children: true } }
       : {};
     if (!SKIP.has('ceiling')) {
-      results.ceiling = await ceiling(databaseUrl, mix, () =>
-        cpuSnapshot({ loadGenerator: { pid: process.pid }, ...postgres }),
+      results.ceiling = await ceiling(
+        databaseUrl,
+        new WebhookMix(WEBHOOK_PATH, 9_000_000_000),
+        () => cpuSnapshot({ loadGenerator: { pid: process.pid }, ...postgres }),
       );
       print(`ceiling: knowlarity_ingest_call via pg, ${CEILING_CLIENTS} clients`, results.ceiling);
       await statements();
@@ -188,7 +199,7 @@ async function main(): Promise<void> {
         KNOWLARITY_SR_API_KEY: simulator.srApiKey,
         KNOWLARITY_PAGE_SIZE: '1000',
       },
-      { cpuProfileDir: CPU_PROFILE_DIR },
+      { cpuProfileDir: CPU_PROFILE_DIR, nodeFlags: SERVICE_NODE_FLAGS },
     );
     const cpu = () =>
       cpuSnapshot({
@@ -302,15 +313,21 @@ async function webhook(
   connections: number,
   cpu: () => CpuSnapshot,
 ): Promise<LoadResult> {
-  const http = new HttpClient(service.port, connections);
+  const http = new HttpConnections(service.port, connections);
   try {
     return await closedLoop(
       connections,
       WARM_UP_SECONDS,
       SECONDS,
-      async () => {
+      async (loop) => {
         const { request } = mix.next();
-        const reply = await http.send(request.method, request.url, request.headers, request.body);
+        const reply = await http.send(
+          loop,
+          request.method,
+          request.url,
+          request.headers,
+          request.body,
+        );
         if (reply.status !== 200) return { ok: false, outcome: `HTTP ${reply.status}` };
         return { ok: true, outcome: /"outcome":"(\w+)"/.exec(reply.body)?.[1] };
       },
@@ -348,9 +365,9 @@ async function pglite(): Promise<Results['pglite']> {
   try {
     const service = await startService(
       { ...SERVICE_ENV, DATABASE_DRIVER: 'pglite', PGLITE_DATA_DIR: dataDir },
-      { cpuProfileDir: CPU_PROFILE_DIR, readyTimeoutMs: 120_000 },
+      { cpuProfileDir: CPU_PROFILE_DIR, nodeFlags: SERVICE_NODE_FLAGS, readyTimeoutMs: 120_000 },
     );
-    const mix = new WebhookMix(WEBHOOK_PATH, 9_200_000_000);
+    const mix = new WebhookMix(WEBHOOK_PATH, 9_300_000_000);
     const webhookResults: LoadResult[] = [];
     try {
       const cpu = () =>

@@ -28,16 +28,18 @@ export interface RunningService {
 /**
  * Runs the built service (`node dist/main.js`) as its own process, so the load generator never
  * shares its event loop, and waits until `/health/ready` answers 200 (database reachable and
- * migrated). `cpuProfileDir` adds `--cpu-prof`; the profile is written when it stops.
+ * migrated). `nodeFlags` go to node before the script (e.g. `--max-old-space-size=256`);
+ * `cpuProfileDir` adds `--cpu-prof`, and the profile is written when the service stops.
  */
 export async function startService(
   env: Record<string, string>,
-  options: { cpuProfileDir?: string; readyTimeoutMs?: number } = {},
+  options: { cpuProfileDir?: string; readyTimeoutMs?: number; nodeFlags?: string[] } = {},
 ): Promise<RunningService> {
   const port = await freePort();
-  const flags = options.cpuProfileDir
-    ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir]
-    : [];
+  const flags = [
+    ...(options.nodeFlags ?? []),
+    ...(options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : []),
+  ];
   const child = spawn(process.execPath, [...flags, 'dist/main.js'], {
     cwd: ROOT,
     env: {
