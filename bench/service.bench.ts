@@ -16,7 +16,8 @@
  *
  * PostgreSQL is a private cluster created in a temporary directory and removed at the end, or
  * BENCH_DATABASE_URL's server (a throwaway database is created on it and dropped). Every phase
- * warms up for BENCH_WARM_UP_SECONDS (2) and measures BENCH_SECONDS (8). Prints a table and
+ * warms up for BENCH_WARM_UP_SECONDS (2) and measures BENCH_SECONDS (8); each service process
+ * first runs BENCH_SERVICE_WARM_UP_SECONDS (5) of webhooks unmeasured. Prints a table and
  * writes bench/results/latest.json. Knobs: BENCH_CONNECTIONS (16,64,256), BENCH_POOL_SIZE (10,
  * the service's DATABASE_POOL_SIZE), BENCH_SKIP (any of ceiling,webhook,backfill,lookup,pglite),
  * BENCH_CPU_PROF (a directory: the services run with --cpu-prof and write their profiles there;
@@ -54,6 +55,8 @@ import {
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARM_UP_SECONDS = Number(process.env.BENCH_WARM_UP_SECONDS ?? 2);
+/** A fresh service process runs this long at 64 connections first, so its JIT is warm. */
+const SERVICE_WARM_UP_SECONDS = Number(process.env.BENCH_SERVICE_WARM_UP_SECONDS ?? 5);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '16,64,256').split(',').map(Number);
 const CEILING_CLIENTS = Number(process.env.BENCH_CEILING_CLIENTS ?? 64);
 /** Enough prepared statements for (WARM_UP_SECONDS + SECONDS) at 12,000 calls/s. */
@@ -209,8 +212,9 @@ async function main(): Promise<void> {
       });
     try {
       if (!SKIP.has('webhook')) {
+        await webhook(service, mix, GOAL_CONNECTIONS, SERVICE_WARM_UP_SECONDS, 0, cpu);
         for (const connections of CONNECTIONS) {
-          const result = await webhook(service, mix, connections, cpu);
+          const result = await webhook(service, mix, connections, WARM_UP_SECONDS, SECONDS, cpu);
           results.webhook.push(result);
           print(`webhook (PostgreSQL), ${connections} connections`, result);
           await statements();
@@ -311,14 +315,16 @@ async function webhook(
   service: RunningService,
   mix: WebhookMix,
   connections: number,
+  warmUpSeconds: number,
+  seconds: number,
   cpu: () => CpuSnapshot,
 ): Promise<LoadResult> {
   const http = new HttpConnections(service.port, connections);
   try {
     return await closedLoop(
       connections,
-      WARM_UP_SECONDS,
-      SECONDS,
+      warmUpSeconds,
+      seconds,
       async (loop) => {
         const { request } = mix.next();
         const reply = await http.send(
@@ -372,8 +378,9 @@ async function pglite(): Promise<Results['pglite']> {
     try {
       const cpu = () =>
         cpuSnapshot({ service: { pid: service.child.pid! }, loadGenerator: { pid: process.pid } });
+      await webhook(service, mix, GOAL_CONNECTIONS, SERVICE_WARM_UP_SECONDS, 0, cpu);
       for (const connections of CONNECTIONS) {
-        const result = await webhook(service, mix, connections, cpu);
+        const result = await webhook(service, mix, connections, WARM_UP_SECONDS, SECONDS, cpu);
         webhookResults.push(result);
         print(`webhook (PGlite), ${connections} connections`, result);
       }
