@@ -168,11 +168,13 @@ $$;
 -- knowlarity_ingest_call would. Sources are resolved first and items run in (phone, call id)
 -- order, keeping the lock order of the single-call function. With p_dry_run the work is done
 -- in a subtransaction that is rolled back: the outcomes are what would happen, nothing is kept.
+-- Results collect in a PL/pgSQL array (appended in place) and become jsonb once: appending to a
+-- jsonb value copies it every time, quadratic in the page size.
 create or replace function knowlarity_ingest_calls(
   p_items jsonb, p_arrival_path text, p_rules jsonb default '{}'::jsonb, p_dry_run boolean default false
 ) returns jsonb language plpgsql set search_path = public as $$
 declare
-  v_results jsonb := '[]'::jsonb;
+  v_results jsonb[] := '{}';
   v_item jsonb;
   v_source text;
 begin
@@ -188,8 +190,8 @@ begin
       select i from jsonb_array_elements(p_items) i
       order by i->'call'->>'customerPhone', i->'call'->>'callId'
     loop
-      v_results := v_results || jsonb_build_array(
-        knowlarity_ingest_call(v_item->'call', p_arrival_path, p_rules, v_item->'raw'));
+      v_results := v_results ||
+        knowlarity_ingest_call(v_item->'call', p_arrival_path, p_rules, v_item->'raw');
     end loop;
     if p_dry_run then
       raise exception using errcode = 'P0001', message = 'knowlarity_dry_run_rollback';
@@ -199,7 +201,7 @@ begin
       raise;
     end if;
   end;
-  return v_results;
+  return to_jsonb(v_results);
 end $$;
 
 -- Call ids and outcomes stored for calls that started in [p_from, p_to), for reconciliation
