@@ -10,12 +10,13 @@ import {
   SyncStatus,
   SyncTrigger,
 } from '../database/lead-sync.repository';
-import { normalizeCall, NormalizeOptions } from '../knowlarity';
+import { NormalizeOptions } from '../knowlarity';
 import { formatInZone, parseKnowlarityTime } from '../knowlarity/times';
 import { KnowlarityClient } from '../knowlarity/knowlarity-client';
 import { CallIngestService } from '../leads/call-ingest.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { InvalidWindowError, SyncInProgressError, SyncNotConfiguredError } from './sync.errors';
+import { SyncInProgressError, SyncNotConfiguredError } from './sync.errors';
+import { assertSyncWindow, normalizeRecord } from './sync-window';
 
 /** The lease stream of the regular poller, and of back-fills (which never move the watermark). */
 export const POLL_STREAM = 'call_log';
@@ -47,18 +48,6 @@ export interface BackfillSummary extends BackfillProgress {
   dryRun: boolean;
   resumedFrom: string | null;
   error: string | null;
-}
-
-export interface ReconcileReport {
-  windowFrom: string;
-  windowTo: string;
-  inCallLog: number;
-  stored: number;
-  /** In Knowlarity's call log, not stored here: what polling would still create. */
-  missingLocally: string[];
-  /** Stored here with a Knowlarity call id, absent from the call log for the window. */
-  absentFromCallLog: string[];
-  storedOutcomes: Record<string, number>;
 }
 
 /** Calls without a usable customer phone cannot become leads; they are counted, not ingested. */
@@ -155,7 +144,7 @@ export class CallLogSyncService {
     } = {},
   ): Promise<BackfillSummary> {
     if (!this.configured) throw new SyncNotConfiguredError();
-    this.assertWindow(from, to);
+    assertSyncWindow(from, to, this.clock.now());
     const dryRun = options.dryRun ?? false;
     return this.exclusively(
       BACKFILL_STREAM,
@@ -208,36 +197,6 @@ export class CallLogSyncService {
       },
       options.waitForLease,
     );
-  }
-
-  /** Compares Knowlarity's call log for [from, to) with the stored calls. */
-  async reconcile(from: Date, to: Date): Promise<ReconcileReport> {
-    if (!this.configured) throw new SyncNotConfiguredError();
-    this.assertWindow(from, to);
-    const inLog = new Set<string>();
-    for await (const page of this.client.iterateCallLog({ from, to })) {
-      for (const record of page.records) {
-        const call = this.tryNormalize(record);
-        if (call && call.startedAt && call.startedAt >= from && call.startedAt < to)
-          inLog.add(call.callId);
-      }
-    }
-    const stored = await this.repository.callsInWindow(from, to);
-    const storedIds = new Set(stored.map((call) => call.callId));
-    const storedOutcomes: Record<string, number> = {};
-    for (const call of stored)
-      storedOutcomes[call.outcome] = (storedOutcomes[call.outcome] ?? 0) + 1;
-    return {
-      windowFrom: from.toISOString(),
-      windowTo: to.toISOString(),
-      inCallLog: inLog.size,
-      stored: stored.length,
-      missingLocally: [...inLog].filter((id) => !storedIds.has(id)).sort(),
-      absentFromCallLog: stored
-        .filter((c) => !c.derived && !inLog.has(c.callId))
-        .map((c) => c.callId),
-      storedOutcomes,
-    };
   }
 
   async status(): Promise<
@@ -335,7 +294,7 @@ export class CallLogSyncService {
         records += page.records.length;
         const items: IngestItem[] = [];
         for (const record of page.records) {
-          const call = this.tryNormalize(record);
+          const call = normalizeRecord(record, this.normalizeOptions);
           if (!call) {
             outcomes[SKIPPED] = (outcomes[SKIPPED] ?? 0) + 1;
           } else if (!seen.has(call.callId)) {
@@ -392,15 +351,6 @@ export class CallLogSyncService {
     };
   }
 
-  private tryNormalize(record: Record<string, unknown>) {
-    try {
-      return normalizeCall(record, this.normalizeOptions);
-    } catch (error) {
-      if (error instanceof DomainError) return null;
-      throw error;
-    }
-  }
-
   /** Long enough to outlive a slow page; renewed after every page. */
   private leaseSeconds(): number {
     if (this.polling.leaseSeconds > 0) return this.polling.leaseSeconds;
@@ -413,13 +363,6 @@ export class CallLogSyncService {
   private startOfToday(now: Date): Date {
     const day = formatInZone(now, this.business.timezone).slice(0, 10);
     return parseKnowlarityTime(`${day} 00:00:00`, this.business.timezone)!;
-  }
-
-  private assertWindow(from: Date, to: Date): void {
-    if (!(from < to)) throw new InvalidWindowError('`from` must be before `to`.');
-    if (to.getTime() > this.clock.now().getTime() + 60_000) {
-      throw new InvalidWindowError('`to` must not be in the future.');
-    }
   }
 }
 

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { AppModule } from '../app.module';
 import { parseBoundary } from '../common/dates';
 import { businessConfig } from '../config';
+import { CallLogReconciler } from './call-log-reconciler';
 import { CallLogSyncService } from './call-log-sync.service';
 import { ProgressReporter } from './progress-reporter';
 
@@ -51,7 +52,7 @@ async function main(): Promise<number> {
     const sync = app.get(CallLogSyncService);
 
     if (values.reconcile) {
-      const report = await sync.reconcile(from, to);
+      const report = await app.get(CallLogReconciler).reconcile(from, to);
       console.log(JSON.stringify(report, null, 2));
       return report.missingLocally.length === 0 ? 0 : 1;
     }

@@ -15,6 +15,7 @@ import type { FastifyReply } from 'fastify';
 import { parseBoundary } from '../common/dates';
 import { InternalApiKeyGuard } from '../common/guards/internal-api-key.guard';
 import { businessConfig } from '../config';
+import { CallLogReconciler } from './call-log-reconciler';
 import { CallLogSyncService } from './call-log-sync.service';
 import { BackfillBody, SyncWindowQuery } from './dto/sync-window.dto';
 
@@ -27,6 +28,7 @@ import { BackfillBody, SyncWindowQuery } from './dto/sync-window.dto';
 export class SyncController {
   constructor(
     private readonly sync: CallLogSyncService,
+    private readonly reconciler: CallLogReconciler,
     @Inject(businessConfig.KEY) private readonly business: ConfigType<typeof businessConfig>,
   ) {}
 
@@ -55,7 +57,7 @@ export class SyncController {
   @Get('reconcile')
   reconcile(@Query() query: SyncWindowQuery) {
     const { from, to } = this.window(query);
-    return this.sync.reconcile(from, to);
+    return this.reconciler.reconcile(from, to);
   }
 
   private window(query: SyncWindowQuery): { from: Date; to: Date } {
