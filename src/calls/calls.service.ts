@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { CursorCodec } from '../common/pagination/cursor';
-import { parseBoundary } from '../common/dates';
+import { optionalBoundary } from '../common/dates';
 import { businessConfig } from '../config';
 import { CallKey, CallView, LeadSyncRepository } from '../database/lead-sync.repository';
 import { normalizePhone } from '../knowlarity/phone';
@@ -24,17 +24,14 @@ export class CallsService {
     const page = await this.repository.findCalls({
       leadId: query.leadId,
       phone: query.phone ? normalizePhone(query.phone, defaultCountry)?.national : undefined,
-      from: query.from ? (parseBoundary(query.from, 'from', timezone) ?? undefined) : undefined,
-      to: query.to ? (parseBoundary(query.to, 'to', timezone) ?? undefined) : undefined,
+      from: optionalBoundary(query.from, 'from', timezone),
+      to: optionalBoundary(query.to, 'to', timezone),
       status: query.status,
       direction: query.direction,
       limit: query.limit,
       after: query.cursor ? this.cursors.decode(CURSOR_KIND, query.cursor, isCallKey) : undefined,
     });
-    return {
-      items: page.items,
-      nextCursor: page.next ? this.cursors.encode(CURSOR_KIND, page.next) : null,
-    };
+    return this.cursors.page(CURSOR_KIND, page);
   }
 
   get(callId: string): Promise<CallView | null> {

@@ -23,6 +23,15 @@ export function parseBoundary(value: string, edge: 'from' | 'to', timezone: stri
   return parseKnowlarityTime(text.replace(/^(.{10})[t]/, '$1T').replace(/z$/, 'Z'), timezone);
 }
 
+/** For optional, already validated filters: the boundary, or undefined when absent. */
+export function optionalBoundary(
+  value: string | undefined,
+  edge: 'from' | 'to',
+  timezone: string,
+): Date | undefined {
+  return value === undefined ? undefined : (parseBoundary(value, edge, timezone) ?? undefined);
+}
+
 /** True for the values {@link parseBoundary} reads (whatever the time zone). */
 export function isDateOrDateTime(value: unknown): boolean {
   return typeof value === 'string' && parseBoundary(value, 'from', 'UTC') !== null;

@@ -24,33 +24,24 @@ export {
   webhookSecurityConfig,
 };
 
-/** Every namespace, for `ConfigModule.forRoot({ load })`. */
-export const configNamespaces = [
-  appConfig,
-  businessConfig,
-  databaseConfig,
-  ingestConfig,
-  internalApiConfig,
-  knowlarityApiConfig,
-  loggingConfig,
-  metricsConfig,
-  pollingConfig,
-  webhookSecurityConfig,
-];
+/** Each concern's namespace with the parser behind it (HTTP settings are read before Nest). */
+const concerns = [
+  [appConfig, parseAppConfig],
+  [businessConfig, parseBusinessConfig],
+  [databaseConfig, parseDatabaseConfig],
+  [ingestConfig, parseIngestConfig],
+  [internalApiConfig, parseInternalApiConfig],
+  [knowlarityApiConfig, parseKnowlarityApiConfig],
+  [loggingConfig, parseLoggingConfig],
+  [metricsConfig, parseMetricsConfig],
+  [pollingConfig, parsePollingConfig],
+  [webhookSecurityConfig, parseWebhookSecurityConfig],
+] as const;
 
-const parsers = [
-  parseAppConfig,
-  parseBusinessConfig,
-  parseDatabaseConfig,
-  parseHttpConfig,
-  parseIngestConfig,
-  parseInternalApiConfig,
-  parseKnowlarityApiConfig,
-  parseLoggingConfig,
-  parseMetricsConfig,
-  parsePollingConfig,
-  parseWebhookSecurityConfig,
-];
+/** Every namespace, for `ConfigModule.forRoot({ load })`. */
+export const configNamespaces = concerns.map(([namespace]) => namespace);
+
+const parsers: ((env: Env) => unknown)[] = [...concerns.map(([, parse]) => parse), parseHttpConfig];
 
 /**
  * Runs every namespace's parser once at boot, so a bad value stops the service before any

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { CursorCodec } from '../common/pagination/cursor';
-import { parseBoundary } from '../common/dates';
+import { optionalBoundary } from '../common/dates';
 import { businessConfig } from '../config';
 import { LeadDetail, LeadKey, LeadSyncRepository } from '../database/lead-sync.repository';
 import { normalizePhone } from '../knowlarity/phone';
@@ -29,21 +29,14 @@ export class LeadLookupService {
       phone: query.phone ? normalizePhone(query.phone, defaultCountry)?.national : undefined,
       sourceId: query.sourceId,
       status: query.status,
-      createdFrom: query.createdFrom
-        ? (parseBoundary(query.createdFrom, 'from', timezone) ?? undefined)
-        : undefined,
-      createdTo: query.createdTo
-        ? (parseBoundary(query.createdTo, 'to', timezone) ?? undefined)
-        : undefined,
+      createdFrom: optionalBoundary(query.createdFrom, 'from', timezone),
+      createdTo: optionalBoundary(query.createdTo, 'to', timezone),
       q: query.q,
       qPhone: query.q ? phonePrefix(query.q, defaultCountry) : undefined,
       limit: query.limit,
       after: query.cursor ? this.cursors.decode(CURSOR_KIND, query.cursor, isLeadKey) : undefined,
     });
-    return {
-      items: page.items,
-      nextCursor: page.next ? this.cursors.encode(CURSOR_KIND, page.next) : null,
-    };
+    return this.cursors.page(CURSOR_KIND, page);
   }
 
   get(id: number): Promise<LeadDetail | null> {

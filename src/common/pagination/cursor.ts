@@ -40,6 +40,11 @@ export class CursorCodec {
     return position;
   }
 
+  /** A keyset page as the API returns it: the items and the cursor of the next page, if any. */
+  page<T>(kind: string, page: { items: T[]; next: object | null }) {
+    return { items: page.items, nextCursor: page.next ? this.encode(kind, page.next) : null };
+  }
+
   private mac(kind: string, body: string): string {
     return createHmac('sha256', this.key)
       .update(`${kind}\n${body}`)
