@@ -13,6 +13,15 @@ const API_KEY = 'internal-key-operability-0001';
 const TOKEN = 'url-token-operability-0123456789';
 const SECRET = 'hmac-secret-operability-0123456789';
 
+interface LogEntry {
+  time: number;
+  msg: string;
+  context?: string;
+  requestId?: string;
+  req?: { id?: string; method?: string; url?: string };
+  res?: { statusCode?: number };
+}
+
 describe('logs of a full run', () => {
   it('hold request ids and masked phones, and no full phone number, token, signature or API key', async () => {
     const lines: string[] = [];
@@ -35,42 +44,101 @@ describe('logs of a full run', () => {
     });
     const phones = [freshPhone(), freshPhone(), freshPhone()];
     const signatures: string[] = [];
+    const replies: [string, number, unknown][] = [];
+    const send = async (name: string, url: string, init: RequestInit = {}) => {
+      const response = await fetch(`${running.url}${url}`, init);
+      replies.push([name, response.status, await response.json()]);
+    };
+    const firstSentAt = Date.now();
     try {
       const body = JSON.stringify({ caller_id: `+91${phones[0]}`, callid: 'log-call-a' });
       signatures.push(signHex(SECRET, body));
-      await fetch(`${running.url}/webhooks/knowlarity/${TOKEN}`, {
+      await send('signed POST', `/webhooks/knowlarity/${TOKEN}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-knowlarity-signature': signatures[0] },
         body,
       });
       const query = `caller_id=%2B91${phones[1]}&callid=log-call-b`;
       signatures.push(signHex(SECRET, query));
-      await fetch(`${running.url}/webhooks/knowlarity?token=${TOKEN}&${query}`, {
+      await send('signed GET', `/webhooks/knowlarity?token=${TOKEN}&${query}`, {
         headers: { 'x-knowlarity-signature': signatures[1] },
       });
       const rejected = JSON.stringify({ caller_id: phones[2] });
       signatures.push(signHex('wrong-secret-wrong-secret-000', rejected));
-      await fetch(`${running.url}/webhooks/knowlarity/${TOKEN}`, {
+      await send('wrong signature', `/webhooks/knowlarity/${TOKEN}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-knowlarity-signature': signatures[2] },
         body: rejected,
       });
-      await fetch(`${running.url}/webhooks/knowlarity/deliveries`, {
+      await send('deliveries', '/webhooks/knowlarity/deliveries', {
         headers: { authorization: `Bearer ${API_KEY}` },
       });
-      await fetch(`${running.url}/webhooks/knowlarity/deliveries/1/replay`, {
+      await send('replay', '/webhooks/knowlarity/deliveries/1/replay', {
         method: 'POST',
         headers: { 'x-api-key': API_KEY },
       });
-      await fetch(`${running.url}/leads?phone=${phones[0]}`, { headers: { 'x-api-key': API_KEY } });
+      await send('look-up', `/leads?phone=${phones[0]}`, { headers: { 'x-api-key': API_KEY } });
     } finally {
       await running.close();
     }
 
+    // Every request did what it should, so each reached the code that logs it.
+    expect(replies.map(([name, status]) => [name, status])).toEqual([
+      ['signed POST', 200],
+      ['signed GET', 200],
+      ['wrong signature', 401],
+      ['deliveries', 200],
+      ['replay', 200],
+      ['look-up', 200],
+    ]);
+    expect(replies[0][2]).toMatchObject({ outcome: 'lead_created', callId: 'log-call-a' });
+    expect(replies[1][2]).toMatchObject({ outcome: 'lead_created', callId: 'log-call-b' });
+    expect(replies[4][2]).toMatchObject({ outcome: 'duplicate_call', callId: 'log-call-a' });
+
+    // One "request completed" line per request, each with its own request id.
+    const entries = lines.map((line) => JSON.parse(line) as LogEntry);
+    const completed = entries.filter((entry) => entry.msg === 'request completed');
+    expect(
+      completed.map((entry) => [entry.req?.method, entry.req?.url, entry.res?.statusCode]),
+    ).toEqual([
+      ['POST', '/webhooks/knowlarity/[redacted]', 200],
+      ['GET', '/webhooks/knowlarity', 200],
+      ['POST', '/webhooks/knowlarity/[redacted]', 401],
+      ['GET', '/webhooks/knowlarity/deliveries', 200],
+      ['POST', '/webhooks/knowlarity/deliveries/1/replay', 200],
+      ['GET', '/leads', 200],
+    ]);
+    const requestIds = completed.map((entry) => entry.req?.id);
+    expect(new Set(requestIds).size).toBe(6);
+    expect(completed.every((entry) => entry.requestId === entry.req?.id)).toBe(true);
+    // Every line written while the requests ran carries the id of one of them, and each delivery
+    // (accepted, rejected, replayed) logged its own line under its request's id.
+    const duringRequests = entries.filter(
+      (entry, index) => entry.time >= firstSentAt && index <= entries.indexOf(completed[5]),
+    );
+    expect(duringRequests.length).toBeGreaterThanOrEqual(10);
+    expect(duringRequests.filter((entry) => !requestIds.includes(entry.requestId))).toEqual([]);
+    for (const [index, name] of [
+      [0, 'signed POST'],
+      [1, 'signed GET'],
+      [2, 'wrong signature'],
+      [4, 'replay'],
+    ] as const) {
+      const own = entries.filter(
+        (entry) => entry.msg !== 'request completed' && entry.requestId === requestIds[index],
+      );
+      expect([name, own.length > 0]).toEqual([name, true]);
+    }
+    // Headers are never logged: the request lines hold the id, method and path only.
+    expect(
+      completed.every((entry) => Object.keys(entry.req ?? {}).join() === 'id,method,url'),
+    ).toBe(true);
+
+    // The phones of the accepted calls were logged, masked; no phone, token, signature or key in
+    // full anywhere.
     const log = lines.join('\n');
-    expect(lines.length).toBeGreaterThan(10);
-    expect(log).toContain(`******${phones[0].slice(-4)}`);
-    expect(lines.filter((l) => l.includes('"requestId"')).length).toBeGreaterThanOrEqual(6);
+    expect(log).toContain(`phone ******${phones[0].slice(-4)}`);
+    expect(log).toContain(`phone ******${phones[1].slice(-4)}`);
     for (const phone of phones) expect(log).not.toContain(phone);
     for (const signature of signatures) expect(log).not.toContain(signature);
     expect(log).not.toContain(TOKEN);
