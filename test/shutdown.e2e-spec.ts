@@ -64,20 +64,20 @@ describeWithServer('graceful shutdown (server)', () => {
 
     const ok = results.filter((r) => r.status === 200);
     const notOk = results.filter((r) => r.status !== 200);
-    console.log(
-      'COUNTS',
-      ok.length,
-      notOk.length,
-      stored.size,
-      JSON.stringify(notOk.map((r) => r.status).slice(0, 5)),
-    );
     // A clean shutdown ends by re-raising SIGTERM (no forced exit after the timeout).
     expect({ exitCode, signal }).toEqual({ exitCode: null, signal: 'SIGTERM' });
+    // The signal landed mid-burst: the first 40 were answered 200, and some of the 200
+    // deliveries were refused or never answered.
     expect(ok.length).toBeGreaterThanOrEqual(40);
+    expect(notOk.length).toBeGreaterThan(0);
     // Every 200 is in the database.
     expect(ok.filter((r) => !stored.has(r.callId))).toEqual([]);
     // Anything else is a clean refusal or no answer at all: never a 5xx other than 503.
-    expect(notOk.every((r) => r.status === 'no answer' || r.status === 503)).toBe(true);
+    expect(notOk.filter((r) => r.status !== 'no answer' && r.status !== 503)).toEqual([]);
+    // Every stored delivery got a 200 or no answer: a 503 (retry later) was never stored.
+    expect(
+      results.filter((r) => stored.has(r.callId) && r.status !== 200 && r.status !== 'no answer'),
+    ).toEqual([]);
 
     // Re-sending everything that got no 200 to a new instance: each is created once or
     // recognised as the same call, so the sender's retry loses nothing and doubles nothing.
