@@ -46,7 +46,7 @@ describe('supabase driver', () => {
 
   it('processes a webhook through rpc calls only', async () => {
     const phone = freshPhone();
-    postgrest.calls.length = 0;
+    postgrest.requests.length = 0;
 
     const response = await fetch(`${running.url}/webhooks/knowlarity`, {
       method: 'POST',
@@ -55,7 +55,10 @@ describe('supabase driver', () => {
     });
 
     expect(await readJson(response)).toMatchObject({ success: true, outcome: 'lead_created' });
-    expect(postgrest.calls).toEqual(['knowlarity_ingest_call']);
+    // Every request the stand-in saw, RPC or not: one ingest call, answered 200, and nothing else.
+    expect(postgrest.requests).toEqual([
+      { method: 'POST', url: '/rest/v1/rpc/knowlarity_ingest_call', status: 200 },
+    ]);
     const leads = await database.sql(
       'select id from leads_master where phone_number_normalized = $1',
       [phone],

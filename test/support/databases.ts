@@ -15,7 +15,7 @@ export type Sql = <R = Record<string, unknown>>(text: string, params?: unknown[]
 export interface TestDatabase {
   kind: 'pglite' | 'postgres';
   sql: Sql;
-  /** Runs a SQL function call the way the drivers do, for the PostgREST stand-in. */
+  /** Runs one parameterised statement (the PostgREST stand-in's function calls). */
   query: (text: string, params: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>;
   /** A connection string for postgres databases (undefined for PGlite). */
   url?: string;
