@@ -1,5 +1,10 @@
+import { AddressMatcher } from '../common/address-matcher';
 import { parseDatabaseConfig } from './database.config';
+import { parseHttpConfig, parseTrustProxy } from './http.config';
 import { validateEnvironment } from './index';
+import { parseIngestConfig } from './ingest.config';
+import { parsePollingConfig } from './polling.config';
+import { parseWebhookSecurityConfig } from './webhook-security.config';
 
 describe('configuration', () => {
   describe('database driver resolution', () => {
@@ -81,16 +86,37 @@ describe('configuration', () => {
     });
 
     it('accepts addresses, CIDRs and hop counts', () => {
-      expect(() =>
-        validateEnvironment({
-          KNOWLARITY_WEBHOOK_IP_ALLOWLIST: '203.0.113.7, 10.0.0.0/8, 2001:db8::/32, ::1',
-          TRUST_PROXY: '2',
-        }),
-      ).not.toThrow();
+      const env = {
+        KNOWLARITY_WEBHOOK_IP_ALLOWLIST: '203.0.113.7, 10.0.0.0/8, 2001:db8::/32, ::1',
+        TRUST_PROXY: '2',
+      };
+
+      expect(validateEnvironment(env)).toBe(env);
+      const { ipAllowlist } = parseWebhookSecurityConfig(env);
+      expect(ipAllowlist).toEqual(['203.0.113.7', '10.0.0.0/8', '2001:db8::/32', '::1']);
+      const allowed = new AddressMatcher(ipAllowlist);
+      expect(
+        ['203.0.113.7', '10.255.0.1', '2001:db8:1::9', '::1', '203.0.113.8', '11.0.0.1'].map(
+          (address) => allowed.matches(address),
+        ),
+      ).toEqual([true, true, true, true, false, false]);
+      expect(parseHttpConfig(env).trustProxy).toBe(2);
+      expect(parseTrustProxy({ TRUST_PROXY: '10.0.0.1, 192.168.0.0/16' })).toEqual([
+        '10.0.0.1',
+        '192.168.0.0/16',
+      ]);
     });
   });
 
   it('reads the string false as false', () => {
-    expect(() => validateEnvironment({ KNOWLARITY_OUTBOUND_CREATES_LEADS: 'false' })).not.toThrow();
+    const read = (value?: string) =>
+      parseIngestConfig({ KNOWLARITY_OUTBOUND_CREATES_LEADS: value }).rules.outboundCreatesLeads;
+
+    expect(read('false')).toBe(false);
+    expect(read('true')).toBe(true);
+    expect(read(undefined)).toBe(false);
+    expect(parsePollingConfig({ KNOWLARITY_POLL_ENABLED: 'false' }).enabled).toBe(false);
+    expect(parsePollingConfig({ KNOWLARITY_POLL_ENABLED: 'FALSE' }).enabled).toBe(false);
+    expect(parsePollingConfig({}).enabled).toBe(true);
   });
 });
