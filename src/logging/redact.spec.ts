@@ -15,11 +15,12 @@ describe('redactText', () => {
     'started 2026-11-20 11:11:21+05:30',
     'call 0b6f1d2e-6a53-4c1e-9d8a-1f0c2b3a4d01',
     'lead 12345 in 42 ms',
-    'took 1795947619187 ms',
   ])('leaves %p alone', (input) => {
-    expect(redactText(input)).toBe(
-      input.includes('1795947619187') ? 'took *********9187 ms' : input,
-    );
+    expect(redactText(input)).toBe(input);
+  });
+
+  it('masks any run of 10 to 15 digits, even a millisecond timestamp: a phone may be that long', () => {
+    expect(redactText('took 1795947619187 ms')).toBe('took *********9187 ms');
   });
 
   it('replaces configured secrets wherever they appear', () => {
