@@ -6,4 +6,8 @@ module.exports = {
   transform: { '^.+\\.ts$': ['@swc/jest'] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 60000,
+  // The default output, then (after Jest's summary) one line saying how many suites skipped
+  // and, without TEST_DATABASE_URL, how to run them.
+  reporters: ['default', '<rootDir>/test/support/skipped-suites.reporter.js'],
+  globalTeardown: '<rootDir>/test/support/skipped-suites.teardown.js',
 };
