@@ -259,27 +259,35 @@ describe('limits', () => {
     });
   });
 
-  it('rate-limits per client IP with 429 and Retry-After', async () => {
-    const url = await boot({ WEBHOOK_RATE_LIMIT_PER_MINUTE: '3' });
-
-    const statuses = [];
-    let last: Response | undefined;
-    for (let i = 0; i < 4; i++) {
-      last = await fetch(`${url}/webhooks/knowlarity`, {
+  it('rate-limits per client IP with 429 and Retry-After, each client on its own count', async () => {
+    // Two clients behind a trusted proxy: the limit must follow the client, not the service.
+    const url = await boot({
+      WEBHOOK_RATE_LIMIT_PER_MINUTE: '3',
+      KNOWLARITY_WEBHOOK_IP_ALLOWLIST: '10.0.0.0/8',
+      TRUST_PROXY: '127.0.0.1',
+    });
+    const sendFrom = (client: string) =>
+      fetch(`${url}/webhooks/knowlarity`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': client },
         body: callBody(),
       });
-      statuses.push(last.status);
-    }
 
-    expect(statuses).toEqual([200, 200, 200, 429]);
-    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect((await readJson(last!)).code).toBe('rate_limited');
-    const [row] = await database.sql(
-      "select count(*)::int as n from webhook_deliveries where error_code = 'rate_limited'",
+    const first: Response[] = [];
+    for (let i = 0; i < 4; i++) first.push(await sendFrom('10.0.0.1'));
+    const second: Response[] = [];
+    for (let i = 0; i < 3; i++) second.push(await sendFrom('10.0.0.2'));
+    const firstAgain = await sendFrom('10.0.0.1');
+
+    expect(first.map((r) => r.status)).toEqual([200, 200, 200, 429]);
+    expect(second.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(firstAgain.status).toBe(429);
+    expect(Number(first[3].headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await readJson(first[3])).code).toBe('rate_limited');
+    const limited = await database.sql(
+      "select remote_address from webhook_deliveries where error_code = 'rate_limited' order by id",
     );
-    expect(row.n).toBe(1);
+    expect(limited.map((row) => row.remote_address)).toEqual(['10.0.0.1', '10.0.0.1']);
   });
 });
 
