@@ -12,6 +12,13 @@ import {
   serverUrl,
   TestDatabase,
 } from './support/databases';
+import {
+  LATEST_SCHEMA_VERSION,
+  migrationSql,
+  SHIPPED_MIGRATIONS,
+  SHIPPED_VERSIONS,
+  sqlFilesInDirectory,
+} from './support/migrations';
 
 interface Fresh {
   database: TestDatabase;
@@ -72,6 +79,16 @@ const EXISTING_CRM = `
     values ('Existing Customer', '9811111111', 3, 'PUNE', 1500000);
 `;
 
+describe('the shipped migrations', () => {
+  it('are the files listed in the test, found and versioned as the migrator reads them', () => {
+    expect(sqlFilesInDirectory()).toEqual(SHIPPED_MIGRATIONS);
+    expect(loadMigrations().map((m) => [m.version, m.name])).toEqual(
+      SHIPPED_MIGRATIONS.map((file, i) => [SHIPPED_VERSIONS[i], file]),
+    );
+    expect(expectedSchemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+  });
+});
+
 for (const target of targets) {
   (target.available ? describe : describe.skip)(`migrations on ${target.name}`, () => {
     it('apply once, are tracked, and re-run cleanly (the ledger and the SQL itself)', async () => {
@@ -79,15 +96,17 @@ for (const target of targets) {
       try {
         const first = await fresh.migrate();
         const second = await fresh.migrate();
-        for (const migration of loadMigrations()) await fresh.database.sql(migration.sql);
+        for (const file of SHIPPED_MIGRATIONS) await fresh.database.sql(migrationSql(file));
         const ledger = await fresh.database.sql(
           'select version, name from knowlarity_schema_migrations order by version',
         );
 
-        expect(first).toEqual(loadMigrations().map((m) => m.version));
+        expect(first).toEqual(SHIPPED_VERSIONS);
         expect(second).toEqual([]);
-        expect(ledger.map((row) => Number(row.version))).toEqual(first);
-        expect(await fresh.repository.schemaVersion()).toBe(expectedSchemaVersion());
+        expect(ledger.map((row) => [Number(row.version), row.name])).toEqual(
+          SHIPPED_MIGRATIONS.map((file, i) => [SHIPPED_VERSIONS[i], file]),
+        );
+        expect(await fresh.repository.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
         const result = await fresh.repository.ingestCall(
           makeCall(freshPhone()),
           'webhook',
