@@ -371,10 +371,19 @@ for (const target of repositoryTargets) {
       });
 
       it('neither skip nor repeat a lead while new leads arrive between pages', async () => {
+        // Ingested arrivals are credited to the source being paged.
+        const pagingRules = {
+          ...testRules,
+          defaultSource: { displayName: 'Paging', sourceType: 'crm' },
+        };
+        // Arrivals at times the test chooses, some inside pages already read and some ahead of
+        // the cursor (set by hand: a CRM import or a back-fill can insert any created_at), and
+        // through the ingest at the database's own clock.
+        const placed = ['10:05:30', '10:09:30', '10:01:30', '10:12:30'];
+        const arrivals: Array<{ id: number; cursorId: number }> = [];
         const seen: number[] = [];
         const sizes: number[] = [];
         let cursor: string | null = null;
-        let arrivals = 0;
         do {
           const query: Record<string, string> = { sourceId: String(p), limit: '5' };
           if (cursor) query.cursor = cursor;
@@ -383,26 +392,58 @@ for (const target of repositoryTargets) {
           seen.push(...ids(reply));
           sizes.push((reply.body.items as Item[]).length);
           cursor = reply.body.nextCursor;
-          // New leads arrive for the same source, by SQL and through the ingest.
-          arrivals += 1;
-          await makeLead({
-            name: `New ${arrivals}`,
-            phone: `96000${String(arrivals).padStart(5, '0')}`,
+          if (!cursor) break;
+          const round = arrivals.length / 3 + 1;
+          const cursorId = seen[seen.length - 1];
+          const newest = await makeLead({
+            name: `Newest ${round}`,
+            phone: `96100${String(round).padStart(5, '0')}`,
             sourceId: p,
+            createdAt: `2026-02-02T00:00:0${round}Z`,
           });
-          await opened.repository.ingestCall(
-            makeCall(`95000${String(arrivals).padStart(5, '0')}`),
+          const inBetween = await makeLead({
+            name: `Placed ${round}`,
+            phone: `96200${String(round).padStart(5, '0')}`,
+            sourceId: p,
+            createdAt: `2026-02-01T${placed[round - 1]}Z`,
+          });
+          const ingested = await opened.repository.ingestCall(
+            makeCall(`95100${String(round).padStart(5, '0')}`),
             'webhook',
-            testRules,
+            pagingRules,
             {},
           );
+          expect(ingested.outcome).toBe('lead_created');
+          for (const id of [newest, inBetween, ingested.leadId!]) arrivals.push({ id, cursorId });
         } while (cursor);
 
-        expect(seen).toEqual(expected);
-        expect(sizes).toEqual([5, 5, 5, 5, 3]);
+        // The keyset order, from the stored rows: created_at (to the microsecond) desc, id desc.
+        const rows = await database.sql<{ id: number; at: string }>(
+          `select id::int as id, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') as at
+           from leads_master where source_id = $1`,
+          [p],
+        );
+        const key = new Map(rows.map((row) => [row.id, row]));
+        const newestFirst = (a: number, b: number) =>
+          key.get(b)!.at.localeCompare(key.get(a)!.at) || b - a;
+        const all = rows.map((row) => row.id).sort(newestFirst);
+        // A lead that arrives behind the cursor was already passed; one ahead of it is still to
+        // come. Either way no lead is skipped or shown twice.
+        const ahead = arrivals.filter((a) => newestFirst(a.id, a.cursorId) > 0).map((a) => a.id);
+        const expectedSeen = all.filter((id) => expected.includes(id) || ahead.includes(id));
+        expect(arrivals).toHaveLength(12);
+        expect(ahead.length).toBeGreaterThan(0);
+        expect(ahead.length).toBeLessThan(arrivals.length);
+        expect(seen).toEqual(expectedSeen);
+        expect(seen.filter((id) => expected.includes(id))).toEqual(expected);
+        expect(sizes).toEqual(
+          Array.from({ length: Math.ceil(seen.length / 5) }, (_, i) =>
+            Math.min(5, seen.length - i * 5),
+          ),
+        );
         const fresh = await get('/leads', { sourceId: String(p), limit: '200' });
-        expect(ids(fresh)).toHaveLength(expected.length + arrivals);
-        expect(ids(fresh).slice(arrivals)).toEqual(expected);
+        expect(ids(fresh)).toEqual(all);
+        expect(all).toHaveLength(expected.length + arrivals.length);
       });
 
       it('walks one lead at a time across ties and microseconds', async () => {
@@ -411,6 +452,7 @@ for (const target of repositoryTargets) {
         const query: Record<string, string> = {
           sourceId: String(p),
           limit: '1',
+          createdFrom: '2026-02-01T08:00:00Z',
           createdTo: '2026-02-01T09:30:00Z',
         };
         do {
@@ -608,26 +650,59 @@ for (const target of repositoryTargets) {
       });
 
       it('GET /calls pages newest first while new calls arrive', async () => {
-        const seen: string[] = [];
+        // A phone of its own, so the calls of other tests (and their order) do not matter.
+        const phone = '9844400202';
+        const ingest = (callId: string, startedAt: string) =>
+          opened.repository.ingestCall(
+            makeCall(phone, { callId, startedAt: new Date(startedAt) }),
+            'webhook',
+            testRules,
+            {},
+          );
+        // Two calls in the same instant: ordered by call id.
+        const stored = [
+          { id: 'calls-paging-a', at: '2026-11-21T05:00:00.000Z' },
+          { id: 'calls-paging-b', at: '2026-11-21T06:00:00.000Z' },
+          { id: 'calls-paging-c', at: '2026-11-21T06:00:00.000Z' },
+          { id: 'calls-paging-d', at: '2026-11-21T07:00:00.000Z' },
+        ];
+        let lead: number | null = null;
+        for (const call of stored) lead = (await ingest(call.id, call.at)).leadId;
+        // After each page one call arrives: newer than all (already passed), or older than all
+        // (still ahead of the cursor).
+        const arriving = [
+          { id: 'calls-paging-new-1', at: '2026-11-21T11:00:00.000Z' },
+          { id: 'calls-paging-old-1', at: '2026-11-21T04:00:00.000Z' },
+          { id: 'calls-paging-new-2', at: '2026-11-21T12:00:00.000Z' },
+          { id: 'calls-paging-old-2', at: '2026-11-21T03:00:00.000Z' },
+        ];
+        const arrived: Array<{ id: string; at: string; cursor: { id: string; at: string } }> = [];
+        const seen: Array<{ id: string; at: string }> = [];
         let cursor: string | null = null;
-        let pages = 0;
         do {
-          const query: Record<string, string> = { leadId: String(leadId), limit: '1' };
+          const query: Record<string, string> = { leadId: String(lead), limit: '1' };
           const reply = await get('/calls', cursor ? { ...query, cursor } : query);
-          seen.push(...(reply.body.items as Item[]).map((c) => c.callId));
+          expect(reply.status).toBe(200);
+          for (const item of reply.body.items as { callId: string; startedAt: string }[]) {
+            seen.push({ id: item.callId, at: item.startedAt });
+          }
           cursor = reply.body.nextCursor;
-          pages += 1;
-          if (pages === 1) {
-            await opened.repository.ingestCall(
-              makeCall('9844400101', { startedAt: new Date('2026-11-20T11:00:00Z') }),
-              'webhook',
-              testRules,
-              {},
-            );
+          const next = arriving[arrived.length];
+          if (cursor && next) {
+            expect((await ingest(next.id, next.at)).leadId).toBe(lead);
+            arrived.push({ ...next, cursor: seen[seen.length - 1] });
           }
         } while (cursor);
 
-        expect(seen).toEqual([callIds.outbound, callIds.meta, callIds.first]);
+        // Newest first; ties by call id.
+        const newestFirst = (a: { id: string; at: string }, b: { id: string; at: string }) =>
+          b.at.localeCompare(a.at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+        const ahead = arrived.filter((call) => newestFirst(call, call.cursor) > 0);
+        expect(arrived).toHaveLength(4);
+        expect(ahead.map((call) => call.id)).toEqual(['calls-paging-old-1', 'calls-paging-old-2']);
+        expect(seen.map((call) => call.id)).toEqual(
+          [...stored, ...ahead].sort(newestFirst).map((call) => call.id),
+        );
       });
 
       it('GET /calls/:callId gives one call, 404 call_not_found otherwise', async () => {
@@ -790,10 +865,6 @@ for (const target of repositoryTargets) {
 
       it('GET /sources gives every source with the derived counts', async () => {
         const reply = await get('/sources');
-        const counts = await database.sql<{ counts: Array<Record<string, unknown>> }>(
-          'select knowlarity_source_lead_counts($1, $2) as counts',
-          ['Asia/Kolkata', NOW.toISOString()],
-        );
 
         expect(reply.status).toBe(200);
         expect(reply.body.find((source: { id: number }) => source.id === s)).toEqual({
@@ -805,21 +876,62 @@ for (const target of repositoryTargets) {
           todaysLeads: 2,
           lastLeadAt: '2026-11-20T10:00:00.000Z',
         });
-        expect(
-          reply.body.map((x: any) => [
-            x.id,
-            x.totalLeads,
-            x.todaysLeads,
-            x.lastLeadAt && Date.parse(x.lastLeadAt as string),
-          ]),
-        ).toEqual(
-          counts[0].counts.map((c: any) => [
-            c.sourceId,
-            c.totalLeads,
-            c.todaysLeads,
-            c.lastLeadAt && Date.parse(c.lastLeadAt as string),
-          ]),
+        // Every source, against counts made here from the rows: a lead credits its source when
+        // it was received (else created), a history row when it was received; "today" is
+        // 2026-11-20 in Kolkata, from 2026-11-19T18:30Z to 2026-11-20T18:30Z.
+        const leads = await database.sql<{
+          source_id: number | null;
+          received_at: Date | null;
+          created_at: Date | null;
+        }>('select source_id::int as source_id, received_at, created_at from leads_master');
+        const history = await database.sql<{ source_id: number | null; received_at: Date | null }>(
+          'select source_id::int as source_id, received_at from lead_sources_history',
         );
+        const sources = await database.sql<{ id: number; display_name: string }>(
+          'select id::int as id, display_name from sources order by id',
+        );
+        const credits = [
+          ...leads.map((lead) => ({
+            source: lead.source_id,
+            at: lead.received_at ?? lead.created_at,
+          })),
+          ...history.map((row) => ({ source: row.source_id, at: row.received_at })),
+        ];
+        const [dayStart, dayEnd] = [
+          Date.parse('2026-11-19T18:30:00Z'),
+          Date.parse('2026-11-20T18:30:00Z'),
+        ];
+        const expected = sources.map((source) => {
+          const times = credits
+            .filter((credit) => credit.source === source.id)
+            .map((credit) => (credit.at ? credit.at.getTime() : null));
+          const known = times.filter((t): t is number => t !== null);
+          return [
+            source.id,
+            source.display_name,
+            times.length,
+            known.filter((t) => t >= dayStart && t < dayEnd).length,
+            known.length ? Math.max(...known) : null,
+          ];
+        });
+        expect(
+          reply.body.map(
+            (x: {
+              id: number;
+              displayName: string;
+              totalLeads: number;
+              todaysLeads: number;
+              lastLeadAt: string | null;
+            }) => [
+              x.id,
+              x.displayName,
+              x.totalLeads,
+              x.todaysLeads,
+              x.lastLeadAt && Date.parse(x.lastLeadAt),
+            ],
+          ),
+        ).toEqual(expected);
+        expect(expected.filter(([, , total]) => total !== 0).length).toBeGreaterThan(3);
       });
 
       it('GET /sources/:id?days=N adds leads per day in the business time zone', async () => {
