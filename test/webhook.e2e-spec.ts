@@ -27,6 +27,17 @@ for (const target of sqlTargets) {
       await opened?.close();
     });
 
+    /** The stored delivery of one request, found by the request id it was sent with. */
+    const storedDelivery = async (requestId: string) => {
+      const rows = await database.sql(
+        `select http_status, error_code, outcome, call_id, convert_from(raw_body, 'UTF8') as body
+         from webhook_deliveries where request_id = $1`,
+        [requestId],
+      );
+      expect(rows).toHaveLength(1);
+      return rows[0];
+    };
+
     const post = (body: string, contentType?: string, path = '/webhooks/knowlarity') =>
       fetch(`${running.url}${path}`, {
         method: 'POST',
@@ -102,7 +113,12 @@ for (const target of sqlTargets) {
     });
 
     it('answers 400 invalid_payload for a body that does not parse, and keeps it', async () => {
-      const response = await post('{"caller_id": "+9198', 'application/json');
+      const requestId = `bad-json-${freshPhone()}`;
+      const response = await fetch(`${running.url}/webhooks/knowlarity`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+        body: '{"caller_id": "+9198',
+      });
 
       expect(response.status).toBe(400);
       const body = await readJson(response);
@@ -111,29 +127,37 @@ for (const target of sqlTargets) {
         code: 'invalid_payload',
         message: expect.any(String),
       });
-      const [row] = await database.sql(
-        `select http_status, error_code, convert_from(raw_body, 'UTF8') as body from webhook_deliveries
-         where error_code = 'invalid_payload' order by id desc limit 1`,
-      );
-      expect(row).toEqual({
+      expect(await storedDelivery(requestId)).toEqual({
         http_status: 400,
         error_code: 'invalid_payload',
+        outcome: null,
+        call_id: null,
         body: '{"caller_id": "+9198',
       });
     });
 
     it('answers 422 no_customer_phone for a dashboard test ping, and keeps it', async () => {
-      const response = await post(
-        JSON.stringify({ test: 'ping', callid: 'abc' }),
-        'application/json',
-      );
+      const requestId = `ping-${freshPhone()}`;
+      const ping = JSON.stringify({ test: 'ping', callid: requestId });
+      const response = await fetch(`${running.url}/webhooks/knowlarity`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+        body: ping,
+      });
 
       expect(response.status).toBe(422);
       expect(await readJson(response)).toMatchObject({ success: false, code: 'no_customer_phone' });
-      const [row] = await database.sql(
-        "select count(*)::int as n from webhook_deliveries where error_code = 'no_customer_phone'",
-      );
-      expect(row.n).toBeGreaterThanOrEqual(1);
+      expect(await storedDelivery(requestId)).toEqual({
+        http_status: 422,
+        error_code: 'no_customer_phone',
+        outcome: null,
+        call_id: null,
+        body: ping,
+      });
+      const calls = await database.sql('select 1 from knowlarity_calls where call_id = $1', [
+        requestId,
+      ]);
+      expect(calls).toEqual([]);
     });
 
     it('answers 415 for an unsupported content type, 400 for a JSON array', async () => {
@@ -146,28 +170,48 @@ for (const target of sqlTargets) {
 
     it('keeps every delivery, accepted or not, with the headers minus secrets', async () => {
       const phone = freshPhone();
-      const response = await fetch(`${running.url}/webhooks/knowlarity`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: 'Bearer top-secret',
-          'x-request-id': 'trace-42',
-        },
-        body: JSON.stringify({ caller_id: phone, callid: `kept-${phone}` }),
-      });
+      const send = (requestId: string, body: string) =>
+        fetch(`${running.url}/webhooks/knowlarity`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: 'Bearer top-secret',
+            'x-request-id': requestId,
+          },
+          body,
+        });
+      const acceptedBody = JSON.stringify({ caller_id: phone, callid: `kept-${phone}` });
+      const refusedBody = JSON.stringify({ callid: `kept-refused-${phone}` });
 
-      expect(response.status).toBe(200);
-      const [row] = await database.sql(
-        'select request_id, http_status, outcome, call_id, headers from webhook_deliveries where call_id = $1',
-        [`kept-${phone}`],
-      );
-      expect(row).toMatchObject({
-        request_id: 'trace-42',
+      const accepted = await send(`trace-ok-${phone}`, acceptedBody);
+      const refused = await send(`trace-refused-${phone}`, refusedBody);
+
+      expect([accepted.status, refused.status]).toEqual([200, 422]);
+      const acceptedRow = await storedDelivery(`trace-ok-${phone}`);
+      const refusedRow = await storedDelivery(`trace-refused-${phone}`);
+      expect(acceptedRow).toEqual({
         http_status: 200,
+        error_code: null,
         outcome: 'lead_created',
+        call_id: `kept-${phone}`,
+        body: acceptedBody,
       });
-      expect((row.headers as Record<string, string>).authorization).toBe('[redacted]');
-      expect(JSON.stringify(row)).not.toContain('top-secret');
+      expect(refusedRow).toEqual({
+        http_status: 422,
+        error_code: 'no_customer_phone',
+        outcome: null,
+        call_id: null,
+        body: refusedBody,
+      });
+      const stored = await database.sql(
+        'select headers from webhook_deliveries where request_id = any($1) order by id',
+        [[`trace-ok-${phone}`, `trace-refused-${phone}`]],
+      );
+      expect(stored.map((row) => (row.headers as Record<string, string>).authorization)).toEqual([
+        '[redacted]',
+        '[redacted]',
+      ]);
+      expect(JSON.stringify(stored)).not.toContain('top-secret');
     });
 
     it('a call without a call id gets a derived id, so its re-delivery still dedupes', async () => {
