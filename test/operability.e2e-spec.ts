@@ -7,6 +7,7 @@ import { generateCalls } from '../src/simulator/call-generator';
 import { KnowlaritySimulator } from '../src/simulator/simulator-server';
 import { RunningApp, startApp } from './support/app';
 import { freshPhone } from './support/calls';
+import { expectedCrmRows } from './support/crm-rules';
 import {
   createPgliteDatabase,
   createServerDatabase,
@@ -35,14 +36,23 @@ function sample(
   return line === undefined ? undefined : Number(line.split(' ').pop());
 }
 
+/** The sum of every sample of one metric, across all its labels (0 when absent). */
+function total(page: string, name: string): number {
+  return page
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
 describe('metrics', () => {
   let running: RunningApp;
   let simulator: KnowlaritySimulator;
+  const polledCalls = generateCalls({ count: 10, seed: 21 });
 
   beforeAll(async () => {
     simulator = new KnowlaritySimulator();
     await simulator.start();
-    simulator.setCalls(generateCalls({ count: 10, seed: 21 }));
+    simulator.setCalls(polledCalls);
     const { repository } = await createPgliteDatabase();
     running = await startApp({
       repository,
@@ -87,11 +97,14 @@ describe('metrics', () => {
     await deliver({ caller_id: phone, callid: `m-${phone}` });
     await deliver({ caller_id: phone, callid: `m-${phone}` });
     await deliver({ test: 'ping' });
-    await fetch(`${running.url}/sync/knowlarity/run`, {
+    const run = await fetch(`${running.url}/sync/knowlarity/run`, {
       method: 'POST',
       headers: { 'x-api-key': API_KEY },
     });
+    const { windowTo } = (await readJson(run)) as { windowTo: string };
+    const scrapedFrom = Date.now();
     const after = await scrape();
+    const scrapedTo = Date.now();
 
     const delta = (name: string, labels: Record<string, string> = {}) =>
       (sample(after, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
@@ -113,11 +126,29 @@ describe('metrics', () => {
       .map((outcome) => delta('knowlarity_calls_total', { arrival_path: 'poll', outcome }))
       .reduce((a, b) => a + b, 0);
     expect(polled).toBe(10);
-    expect(delta('knowlarity_leads_created_total')).toBeGreaterThanOrEqual(2);
-    expect(sample(after, 'knowlarity_poll_last_success_timestamp_seconds')).toBeGreaterThan(
-      Date.now() / 1000 - 60,
+    // New leads: the webhook's one, and one per phone of the polled calls with an inbound call.
+    const newPhones = expectedCrmRows(polledCalls, () => 'Knowlarity').leads;
+    expect(delta('knowlarity_calls_total', { arrival_path: 'poll', outcome: 'lead_created' })).toBe(
+      newPhones,
     );
-    expect(sample(after, 'knowlarity_poll_lag_seconds')).toBeGreaterThan(0);
+    expect(total(after, 'knowlarity_leads_created_total')).toBe(
+      total(before, 'knowlarity_leads_created_total') + 1 + newPhones,
+    );
+    // The poll read up to windowTo; the lag is the time from then to the scrape.
+    const watermark = Date.parse(windowTo);
+    expect(run.status).toBe(200);
+    expect(sample(after, 'knowlarity_poll_lag_seconds')).toBeGreaterThanOrEqual(
+      (scrapedFrom - watermark) / 1000,
+    );
+    expect(sample(after, 'knowlarity_poll_lag_seconds')).toBeLessThanOrEqual(
+      (scrapedTo - watermark) / 1000,
+    );
+    expect(sample(after, 'knowlarity_poll_last_success_timestamp_seconds')).toBeGreaterThanOrEqual(
+      Math.floor(watermark / 1000),
+    );
+    expect(sample(after, 'knowlarity_poll_last_success_timestamp_seconds')).toBeLessThanOrEqual(
+      scrapedTo / 1000,
+    );
     expect(sample(after, 'knowlarity_process_resident_memory_bytes')).toBeGreaterThan(0);
   });
 });
