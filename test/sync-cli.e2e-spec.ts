@@ -13,6 +13,9 @@ import { ensureBuilt, ROOT } from './support/service-process';
 
 const DAY_START = new Date('2026-11-19T18:30:00Z');
 const DAY_END = new Date('2026-11-20T18:30:00Z');
+// Each test starts the CLI up to three times, the first on an empty data dir (initdb and every
+// migration): on a busy two-core machine that alone can take most of a minute.
+const CLI_TEST_TIMEOUT_MS = 180_000;
 
 describe('npm run sync (CLI)', () => {
   let simulator: KnowlaritySimulator;
@@ -77,68 +80,82 @@ describe('npm run sync (CLI)', () => {
     );
   }
 
-  it('reports a dry run without keeping anything', async () => {
-    const dry = await runSync(['--from', '2026-11-20', '--to', '2026-11-20', '--dry-run']);
+  it(
+    'reports a dry run without keeping anything',
+    async () => {
+      const dry = await runSync(['--from', '2026-11-20', '--to', '2026-11-20', '--dry-run']);
 
-    expect(dry.code).toBe(0);
-    const summary = JSON.parse(dry.output.slice(dry.output.indexOf('{'))) as Record<
-      string,
-      unknown
-    >;
-    expect(summary).toMatchObject({
-      status: 'succeeded',
-      dryRun: true,
-      records: 120,
-      chunksDone: 4,
-    });
-    expect(dry.output).toMatch(/^4\/4 chunks · 120 records/m);
-    // Not checked: the source rows the page resolves. knowlarity_ingest_calls creates a missing
-    // source before its rolled-back block, so a dry run on an empty database leaves one behind.
-    expect(await keptRows()).toEqual({
-      calls: 0,
-      leads: 0,
-      history: 0,
-      runs: 0,
-      backfills: 0,
-      watermarks: 0,
-    });
-  });
+      expect(dry.code).toBe(0);
+      const summary = JSON.parse(dry.output.slice(dry.output.indexOf('{'))) as Record<
+        string,
+        unknown
+      >;
+      expect(summary).toMatchObject({
+        status: 'succeeded',
+        dryRun: true,
+        records: 120,
+        chunksDone: 4,
+      });
+      expect(dry.output).toMatch(/^4\/4 chunks · 120 records/m);
+      // Not checked: the source rows the page resolves. knowlarity_ingest_calls creates a missing
+      // source before its rolled-back block, so a dry run on an empty database leaves one behind.
+      expect(await keptRows()).toEqual({
+        calls: 0,
+        leads: 0,
+        history: 0,
+        runs: 0,
+        backfills: 0,
+        watermarks: 0,
+      });
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
 
-  it('resumes a back-fill killed mid-way from its last finished chunk', async () => {
-    // The third chunk's page hangs, so the process is surely inside it when it is killed.
-    simulator.delayNext(2, 0).delayNext(1, 30_000);
+  it(
+    'resumes a back-fill killed mid-way from its last finished chunk',
+    async () => {
+      // The third chunk's page hangs, so the process is surely inside it when it is killed.
+      simulator.delayNext(2, 0).delayNext(1, 30_000);
 
-    const killed = await runSync(['--from', '2026-11-20', '--to', '2026-11-20'], (output) =>
-      output.includes('2/4 chunks'),
-    );
-    simulator.clearFaults();
-    simulator.clearRequests();
-    const resumed = await runSync(['--from', '2026-11-20', '--to', '2026-11-20']);
+      const killed = await runSync(['--from', '2026-11-20', '--to', '2026-11-20'], (output) =>
+        output.includes('2/4 chunks'),
+      );
+      simulator.clearFaults();
+      simulator.clearRequests();
+      const resumed = await runSync(['--from', '2026-11-20', '--to', '2026-11-20']);
 
-    expect(killed.signal).toBe('SIGKILL');
-    expect(resumed.output).toMatch(/Another back-fill holds the lease .* waiting until/);
-    expect(resumed.code).toBe(0);
-    const summary = JSON.parse(resumed.output.slice(resumed.output.indexOf('{'))) as Record<
-      string,
-      unknown
-    >;
-    expect(summary).toMatchObject({
-      status: 'succeeded',
-      chunksDone: 2,
-      chunksTotal: 2,
-      resumedFrom: new Date(DAY_START.getTime() + 12 * 3600_000).toISOString(),
-    });
-    expect(simulator.callLogRequests.map((r) => r.query.start_time)).toEqual([
-      '2026-11-20 12:00:00+05:30',
-      '2026-11-20 18:00:00+05:30',
-    ]);
-    expect(await keptRows()).toMatchObject({ calls: 120, backfills: 1, watermarks: 0 });
-    const reconcile = await runSync(['--reconcile', '--from', '2026-11-20', '--to', '2026-11-20']);
-    expect(reconcile.code).toBe(0);
-    expect(JSON.parse(reconcile.output.slice(reconcile.output.indexOf('{')))).toMatchObject({
-      inCallLog: 120,
-      stored: 120,
-      missingLocally: [],
-    });
-  });
+      expect(killed.signal).toBe('SIGKILL');
+      expect(resumed.output).toMatch(/Another back-fill holds the lease .* waiting until/);
+      expect(resumed.code).toBe(0);
+      const summary = JSON.parse(resumed.output.slice(resumed.output.indexOf('{'))) as Record<
+        string,
+        unknown
+      >;
+      expect(summary).toMatchObject({
+        status: 'succeeded',
+        chunksDone: 2,
+        chunksTotal: 2,
+        resumedFrom: new Date(DAY_START.getTime() + 12 * 3600_000).toISOString(),
+      });
+      expect(simulator.callLogRequests.map((r) => r.query.start_time)).toEqual([
+        '2026-11-20 12:00:00+05:30',
+        '2026-11-20 18:00:00+05:30',
+      ]);
+      expect(await keptRows()).toMatchObject({ calls: 120, backfills: 1, watermarks: 0 });
+      const reconcile = await runSync([
+        '--reconcile',
+        '--from',
+        '2026-11-20',
+        '--to',
+        '2026-11-20',
+      ]);
+      expect(reconcile.code).toBe(0);
+      expect(JSON.parse(reconcile.output.slice(reconcile.output.indexOf('{')))).toMatchObject({
+        inCallLog: 120,
+        stored: 120,
+        missingLocally: [],
+      });
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
 });
