@@ -1,4 +1,4 @@
-import { formatIst } from '../knowlarity/times';
+import { formatIst } from '../../src/knowlarity/times';
 
 /**
  * A call-log record as Knowlarity's `GET .../account/calllog` returns it (REFERENCE.md §1).

@@ -1,5 +1,5 @@
-import { normalizePhone } from '../knowlarity/phone';
-import { formatInZone, parseKnowlarityTime } from '../knowlarity/times';
+import { normalizePhone } from '../../src/knowlarity/phone';
+import { formatInZone, parseKnowlarityTime } from '../../src/knowlarity/times';
 import { mulberry32 } from './call-generator';
 
 /**

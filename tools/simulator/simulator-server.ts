@@ -7,8 +7,8 @@ import {
   ServerResponse,
 } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { normalizePhone } from '../knowlarity/phone';
-import { parseKnowlarityTime } from '../knowlarity/times';
+import { normalizePhone } from '../../src/knowlarity/phone';
+import { parseKnowlarityTime } from '../../src/knowlarity/times';
 
 export interface KnowlaritySimulatorOptions {
   /** The `x-api-key` accepted; a random test value by default. */
