@@ -3,9 +3,7 @@
  * on top of a CRM database that already holds its own tables with extra columns, and immutable
  * once applied (an edited file stops the migrator, naming the file; line endings do not count).
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +27,7 @@ import {
   serverUrl,
   TestDatabase,
 } from './support/databases';
-import { ensureBuilt, freePort, ROOT } from './support/service-process';
+import { ensureBuilt, freePort, runToExit as runCommand } from './support/service-process';
 
 interface Fresh {
   database: TestDatabase;
@@ -232,22 +230,11 @@ for (const target of targets) {
   });
 }
 
-/** Runs a command of the repository to its end and returns its exit code and everything it printed. */
-async function runToExit(
-  command: string,
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; output: string }> {
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, output };
+/** Runs a command of the repository with a small environment; everything it printed, as one. */
+async function runToExit(command: string, args: string[], env: Record<string, string>) {
+  const fullEnv = { PATH: process.env.PATH, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env };
+  const { code, stdout, stderr } = await runCommand(command, args, fullEnv);
+  return { code, output: stdout + stderr };
 }
 
 /** The checksum of a file that differs from the shipped one: what the database recorded. */

@@ -4,14 +4,12 @@
  * README's comment above it promises, and the rows it describes are there. The block is read from
  * the README itself, so the two cannot drift apart.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunningApp, startApp } from './support/app';
 import { createPgliteDatabase, TestDatabase } from './support/databases';
+import { ROOT, runToExit } from './support/service-process';
 
-const ROOT = join(__dirname, '..');
 const README_URL = 'http://127.0.0.1:3000';
 
 /** The first `sh` code block after the heading `## Try it with the samples`. */
@@ -45,12 +43,9 @@ async function runBlock(block: string, url: string): Promise<{ status: number; b
   const script =
     `curl() { command curl -sS -w '\\n%{http_code}\\n' "$@"; }\n` +
     block.split(README_URL).join(url);
-  const child = spawn('bash', ['-c', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const { code, stdout, stderr } = await runToExit('bash', ['-c', script], {
+    PATH: process.env.PATH,
+  });
   if (code !== 0 || stderr !== '') throw new Error(`The sample block failed (${code}): ${stderr}`);
   const lines = stdout.split('\n').filter((line) => line.trim() !== '');
   const answers: { status: number; body: string }[] = [];

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-/** The numbered SQL files, shipped beside the build (`supabase db push` reads the same files). */
+/** The numbered SQL files, shipped beside the build (`npm run db:export` exports the same files). */
 export const MIGRATIONS_DIR = resolve(__dirname, '../../supabase/migrations');
 
 export interface Migration {
@@ -48,7 +48,7 @@ export function migrationChecksum(sql: string): string {
  * same text with CRLF endings, which builds that hashed the raw bytes recorded from a Windows
  * checkout.
  */
-function acceptedChecksums(migration: Migration): string[] {
+export function acceptedChecksums(migration: Migration): string[] {
   const lf = migration.sql.replace(/\r\n/g, '\n');
   return [migration.checksum, sha256(lf.replace(/\n/g, '\r\n'))];
 }
@@ -80,18 +80,22 @@ interface LedgerRow {
   checksum: string;
 }
 
+/** Why the migrator (or an exported file) stops: `files` names the edited migrations. */
+export function migrationEditedMessage(files: string, count: number): string {
+  return (
+    `${count === 1 ? 'Migration' : 'Migrations'} ${files} ${count === 1 ? 'was' : 'were'} ` +
+    'edited after being applied to this database (the checksum recorded in ' +
+    'knowlarity_schema_migrations no longer matches). Applied migrations are immutable: restore ' +
+    'the file as it was applied and put the change in a new numbered migration.'
+  );
+}
+
 /** A migration that was applied to this database and whose file has changed since. */
 export class MigrationEditedError extends Error {
   readonly code = 'migration_edited';
 
   constructor(readonly files: string[]) {
-    super(
-      `${files.length === 1 ? 'Migration' : 'Migrations'} ${files.join(', ')} ` +
-        `${files.length === 1 ? 'was' : 'were'} edited after being applied to this database ` +
-        '(the checksum recorded in knowlarity_schema_migrations no longer matches). Applied ' +
-        'migrations are immutable: restore the file as it was applied and put the change in a ' +
-        'new numbered migration.',
-    );
+    super(migrationEditedMessage(files.join(', '), files.length));
     this.name = 'MigrationEditedError';
   }
 }
