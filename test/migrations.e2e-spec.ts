@@ -1,14 +1,29 @@
 /**
- * Migrations: applied once and tracked, safe to re-run (the ledger and the SQL itself), and
- * additive on top of a CRM database that already holds its own tables with extra columns.
+ * Migrations: applied once and tracked, safe to re-run (the ledger and the SQL itself), additive
+ * on top of a CRM database that already holds its own tables with extra columns, and immutable
+ * once applied (an edited file stops the migrator, naming the file; line endings do not count).
  */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PgliteRepository } from '../src/database/drivers/pglite.repository';
 import { LeadSyncRepository } from '../src/database/lead-sync.repository';
 import { migratePool, pgliteSession } from '../src/database/migration-sessions';
-import { expectedSchemaVersion, loadMigrations, migrate } from '../src/database/migrator';
+import {
+  expectedSchemaVersion,
+  loadMigrations,
+  migrate,
+  Migration,
+  MIGRATIONS_DIR,
+  MigrationEditedError,
+} from '../src/database/migrator';
 import { freshPhone, makeCall, testRules } from './support/calls';
 import {
   createPgliteDatabase,
   createServerDatabase,
+  describeWithServer,
+  pgliteDump,
   serverUrl,
   TestDatabase,
 } from './support/databases';
@@ -19,11 +34,12 @@ import {
   SHIPPED_VERSIONS,
   sqlFilesInDirectory,
 } from './support/migrations';
+import { ensureBuilt, freePort, runToExit as runCommand } from './support/service-process';
 
 interface Fresh {
   database: TestDatabase;
   repository: LeadSyncRepository;
-  migrate(): Promise<number[]>;
+  migrate(migrations?: Migration[]): Promise<number[]>;
 }
 
 const targets: { name: string; available: boolean; open(): Promise<Fresh> }[] = [
@@ -33,7 +49,7 @@ const targets: { name: string; available: boolean; open(): Promise<Fresh> }[] = 
     open: async () => {
       const { database, repository } = await createPgliteDatabase({ migrated: false });
       const db = repository.db;
-      return { database, repository, migrate: () => migrate(pgliteSession(db)) };
+      return { database, repository, migrate: (m) => migrate(pgliteSession(db), m) };
     },
   },
   {
@@ -44,7 +60,7 @@ const targets: { name: string; available: boolean; open(): Promise<Fresh> }[] = 
       return {
         database,
         repository,
-        migrate: () => migratePool(repository.pool),
+        migrate: (m) => migratePool(repository.pool, m),
       };
     },
   },
@@ -88,6 +104,23 @@ describe('the shipped migrations', () => {
     expect(expectedSchemaVersion()).toBe(LATEST_SCHEMA_VERSION);
   });
 });
+/** The shipped migrations, copied to a temporary folder with `change` applied to each file. */
+function copiedMigrations(change: (name: string, sql: string) => string): Migration[] {
+  const dir = mkdtempSync(join(tmpdir(), 'kls-migrations-'));
+  try {
+    for (const { name } of loadMigrations()) {
+      writeFileSync(
+        join(dir, name),
+        change(name, readFileSync(join(MIGRATIONS_DIR, name), 'utf8')),
+      );
+    }
+    return loadMigrations(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const SECOND = loadMigrations()[1].name;
 
 for (const target of targets) {
   (target.available ? describe : describe.skip)(`migrations on ${target.name}`, () => {
@@ -171,5 +204,130 @@ for (const target of targets) {
         await fresh.database.close();
       }
     });
+
+    it('refuse to run when an applied file was edited, naming it, and apply nothing', async () => {
+      const fresh = await target.open();
+      try {
+        const shipped = loadMigrations();
+        await fresh.migrate(shipped.slice(0, -1));
+        const edited = copiedMigrations((name, sql) =>
+          name === SECOND ? `${sql}\n-- a change made in place\n` : sql,
+        );
+
+        const attempt = fresh.migrate(edited);
+
+        await expect(attempt).rejects.toThrow(MigrationEditedError);
+        await expect(attempt).rejects.toThrow(new RegExp(`^Migration ${SECOND} was edited`));
+        const ledger = await fresh.database.sql('select version from knowlarity_schema_migrations');
+        expect(ledger).toHaveLength(shipped.length - 1);
+      } finally {
+        await fresh.database.close();
+      }
+    });
+
+    it('treat a CRLF checkout of an applied file as unchanged, whichever form was recorded', async () => {
+      const fresh = await target.open();
+      try {
+        const shipped = loadMigrations();
+        await fresh.migrate();
+        const crlf = copiedMigrations((_name, sql) => sql.replace(/\n/g, '\r\n'));
+        const crlfOfSecond = crlf[1].sql;
+        // A build that hashed raw bytes, run from a Windows checkout, recorded this.
+        await fresh.database.sql(
+          'update knowlarity_schema_migrations set checksum = $1 where version = $2',
+          [createHash('sha256').update(crlfOfSecond).digest('hex'), shipped[1].version],
+        );
+
+        expect(crlfOfSecond).toContain('\r\n');
+        expect(await fresh.migrate(crlf)).toEqual([]);
+        expect(await fresh.migrate(shipped)).toEqual([]);
+      } finally {
+        await fresh.database.close();
+      }
+    });
   });
 }
+
+/** Runs a command of the repository with a small environment; everything it printed, as one. */
+async function runToExit(command: string, args: string[], env: Record<string, string>) {
+  const fullEnv = { PATH: process.env.PATH, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env };
+  const { code, stdout, stderr } = await runCommand(command, args, fullEnv);
+  return { code, output: stdout + stderr };
+}
+
+/** The checksum of a file that differs from the shipped one: what the database recorded. */
+function checksumOfAnotherText(migration: Migration): string {
+  return createHash('sha256').update(`${migration.sql}\n-- as it was applied`).digest('hex');
+}
+
+describe('an edited applied migration', () => {
+  const shipped = loadMigrations();
+  const [second, last] = [shipped[1], shipped[shipped.length - 1]];
+
+  beforeAll(() => ensureBuilt());
+
+  it('stops the embedded service at boot with a message naming the file', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kls-pglite-'));
+    try {
+      const repository = await PgliteRepository.open(dataDir, await pgliteDump(true));
+      await repository.db.query(
+        'update knowlarity_schema_migrations set checksum = $1 where version = $2',
+        [checksumOfAnotherText(second), second.version],
+      );
+      await repository.close();
+
+      const { code, output } = await runToExit(process.execPath, ['dist/main.js'], {
+        DATABASE_DRIVER: 'pglite',
+        PGLITE_DATA_DIR: dataDir,
+        PORT: String(await freePort()),
+      });
+
+      expect(code).toBe(1);
+      expect(output).toContain(`Migration ${second.name} was edited after being applied`);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  describeWithServer('on the PostgreSQL server', () => {
+    let database: TestDatabase;
+
+    beforeEach(async () => {
+      ({ database } = await createServerDatabase());
+      await database.sql(
+        'update knowlarity_schema_migrations set checksum = $1 where version = $2',
+        [checksumOfAnotherText(second), second.version],
+      );
+      // A pending migration too, to show that nothing is applied once an edit is found.
+      await database.sql('delete from knowlarity_schema_migrations where version = $1', [
+        last.version,
+      ]);
+    });
+    afterEach(() => database.close());
+
+    it('stops the service at boot with a message naming the file, applying nothing', async () => {
+      const { code, output } = await runToExit(process.execPath, ['dist/main.js'], {
+        DATABASE_URL: database.url!,
+        PORT: String(await freePort()),
+      });
+
+      expect(code).toBe(1);
+      expect(output).toContain(`Migration ${second.name} was edited after being applied`);
+      expect(await database.sql('select 1 from knowlarity_schema_migrations')).toHaveLength(
+        shipped.length - 1,
+      );
+    });
+
+    it('stops npm run db:migrate with the same message, applying nothing', async () => {
+      const { code, output } = await runToExit('npm', ['run', '--silent', 'db:migrate'], {
+        DATABASE_URL: database.url!,
+      });
+
+      expect(code).toBe(1);
+      expect(output).toContain(`Migration ${second.name} was edited after being applied`);
+      expect(await database.sql('select 1 from knowlarity_schema_migrations')).toHaveLength(
+        shipped.length - 1,
+      );
+    });
+  });
+});

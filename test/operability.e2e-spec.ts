@@ -3,8 +3,8 @@
  * follows the database (server). Logs: logs.e2e-spec.ts.
  */
 import { Client } from 'pg';
-import { generateCalls } from '../src/simulator/call-generator';
-import { KnowlaritySimulator } from '../src/simulator/simulator-server';
+import { generateCalls } from '../tools/simulator/call-generator';
+import { KnowlaritySimulator } from '../tools/simulator/simulator-server';
 import { RunningApp, startApp } from './support/app';
 import { freshPhone } from './support/calls';
 import { expectedCrmRows } from './support/crm-rules';

@@ -4,8 +4,11 @@
  * every shape normalising back to the call it came from.
  */
 import { Logger } from '@nestjs/common';
+import { execFile } from 'node:child_process';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parseKnowlarityApiConfig } from '../src/config/knowlarity-api.config';
 import { DEFAULT_NORMALIZE_OPTIONS, normalizeCall, parseFormOrQuery } from '../src/knowlarity';
 import {
@@ -14,9 +17,9 @@ import {
   KnowlarityUnavailableError,
 } from '../src/knowlarity/knowlarity-api.errors';
 import { CallLogWindow, KnowlarityClient } from '../src/knowlarity/knowlarity-client';
-import { CallLogRecord, generateCalls } from '../src/simulator/call-generator';
-import { KnowlaritySimulator } from '../src/simulator/simulator-server';
-import { deliverAsWebhooks, WEBHOOK_SHAPES, WebhookShape } from '../src/simulator/webhook-sender';
+import { CallLogRecord, generateCalls } from '../tools/simulator/call-generator';
+import { KnowlaritySimulator } from '../tools/simulator/simulator-server';
+import { deliverAsWebhooks, WEBHOOK_SHAPES, WebhookShape } from '../tools/simulator/webhook-sender';
 
 const FROM = new Date('2026-11-20T00:00:00+05:30');
 const TO = new Date('2026-11-21T00:00:00+05:30');
@@ -382,5 +385,41 @@ describe('webhook sender', () => {
 
     expect(report.sent).toBe(3);
     expect(report.responses.map((r) => r.status)).toEqual([0, 0, 0]);
+  });
+});
+
+describe('npm run simulate', () => {
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+
+  beforeEach(async () => {
+    receiver = await startReceiver();
+  });
+  afterEach(async () => {
+    receiver.server.closeAllConnections();
+    await new Promise<void>((resolve) => receiver.server.close(() => resolve()));
+  });
+
+  it('builds the tool outside dist/, serves its calls and sends them as webhooks', async () => {
+    const { stdout } = await promisify(execFile)(
+      'npm',
+      [
+        'run',
+        '--silent',
+        'simulate',
+        '--',
+        '--port',
+        '0',
+        '--calls',
+        '5',
+        '--shape',
+        'logpush',
+      ].concat(['--webhook-url', receiver.url, '--exit']),
+      { cwd: join(__dirname, '..') },
+    );
+
+    expect(stdout).toContain('Knowlarity simulator serving 5 calls at http://127.0.0.1:');
+    expect(stdout).toContain('Webhooks: 5 sent (0 duplicates), 0 dropped; HTTP 200: 5');
+    expect(receiver.received).toHaveLength(5);
+    expect(receiver.received.every((hook) => hook.method === 'POST')).toBe(true);
   });
 });

@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateCalls } from '../src/simulator/call-generator';
-import { KnowlaritySimulator } from '../src/simulator/simulator-server';
+import { generateCalls } from '../tools/simulator/call-generator';
+import { KnowlaritySimulator } from '../tools/simulator/simulator-server';
 import { ensureBuilt, ROOT } from './support/service-process';
 
 const DAY_START = new Date('2026-11-19T18:30:00Z');

@@ -6,9 +6,9 @@
  */
 import { PostgresRepository } from '../src/database/drivers/postgres.repository';
 import { CallLogPollScheduler } from '../src/sync/call-log-poll.scheduler';
-import { generateCalls } from '../src/simulator/call-generator';
-import { KnowlaritySimulator } from '../src/simulator/simulator-server';
-import { deliverAsWebhooks } from '../src/simulator/webhook-sender';
+import { generateCalls } from '../tools/simulator/call-generator';
+import { KnowlaritySimulator } from '../tools/simulator/simulator-server';
+import { deliverAsWebhooks } from '../tools/simulator/webhook-sender';
 import { FixedClock, RunningApp, startApp } from './support/app';
 import { expectedCrmRows } from './support/crm-rules';
 import { TestDatabase } from './support/databases';

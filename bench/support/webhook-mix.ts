@@ -4,12 +4,12 @@ import { IngestRules } from '../../src/config/ingest.config';
 import { buildFunctionCall } from '../../src/database/drivers/sql-function-call';
 import { normalizeCall } from '../../src/knowlarity';
 import { formatIst } from '../../src/knowlarity/times';
-import { mulberry32 } from '../../src/simulator/call-generator';
+import { mulberry32 } from '../../tools/simulator/call-generator';
 import {
   PlannedWebhook,
   toWebhookRequest,
   WEBHOOK_SHAPES,
-} from '../../src/simulator/webhook-sender';
+} from '../../tools/simulator/webhook-sender';
 import { toDeliveryRecord } from '../../src/webhooks/delivery-record';
 import { decodeWebhookPayload, WebhookRequest } from '../../src/webhooks/webhook-payload';
 

@@ -4,7 +4,7 @@ import { Env, InvalidConfigError, readString, readTimeZone } from './env';
 export function parseBusinessConfig(env: Env) {
   const defaultCountry = readString(env, 'DEFAULT_COUNTRY', 'IN').toUpperCase();
   if (defaultCountry !== 'IN') {
-    // Phone matching follows the Indian national-number rules of REFERENCE.md §5.
+    // Phone matching follows the Indian national-number rules of docs/knowlarity.md §5.
     throw new InvalidConfigError(
       'DEFAULT_COUNTRY',
       'must be IN (the only numbering plan supported)',

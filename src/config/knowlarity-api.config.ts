@@ -7,7 +7,7 @@ export const DEFAULT_KNOWLARITY_BASE_URL = 'https://kpi.knowlarity.com';
 const CHANNEL = /^[A-Za-z0-9_-]+$/;
 
 /**
- * The call-log API (REFERENCE.md §1). Both keys are optional so the service can run on webhooks
+ * The call-log API (docs/knowlarity.md §1). Both keys are optional so the service can run on webhooks
  * alone, but one without the other is a half-done setup and stops boot.
  */
 export function parseKnowlarityApiConfig(env: Env) {

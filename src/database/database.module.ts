@@ -23,7 +23,8 @@ const RETRY_MAX_MS = 30_000;
 /**
  * Opens the driver chosen by configuration. PGlite and PostgreSQL are migrated at start; with
  * Supabase the service only checks that the schema is current, since migrations there run
- * through the direct connection (`npm run db:migrate`) or `supabase db push`.
+ * through the direct connection (`npm run db:migrate`) or an export (`npm run db:export`) that
+ * the CRM's own `supabase db push` applies.
  *
  * A server that cannot be reached does not stop the service: it starts not ready (calls answer
  * "unavailable", readiness is 503) and keeps trying in the background. A schema that is behind,

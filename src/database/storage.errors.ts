@@ -25,7 +25,7 @@ export class SchemaBehindError extends DomainError {
       'schema_behind',
       `The database schema is at version ${found}, this service needs ${expected}. ` +
         'Apply the migrations first: `DATABASE_URL=<direct connection string> npm run db:migrate` ' +
-        '(or `supabase db push`), then start the service again.',
+        '(or `npm run db:export` and `supabase db push`), then start the service again.',
     );
   }
 }

@@ -23,7 +23,7 @@ export interface CallEvent {
   /** Outcome label found in `agent_number` (`Customer Missed`, `Did Not Process`, `NA`, ...). */
   agentLabel: string | null;
   direction: CallDirection;
-  /** True for unanswered calls, by the rules of REFERENCE.md §4. */
+  /** True for unanswered calls, by the rules of docs/knowlarity.md §4. */
   missed: boolean;
   durationSeconds: number | null;
   recordingUrl: string | null;

@@ -36,7 +36,7 @@ export interface CallLogWindow {
   pageSize?: number;
 }
 
-/** Knowlarity sends and expects times in IST with an explicit offset (REFERENCE.md §1). */
+/** Knowlarity sends and expects times in IST with an explicit offset (docs/knowlarity.md §1). */
 const API_TIMEZONE = 'Asia/Kolkata';
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 30_000;
@@ -56,7 +56,7 @@ type Attempt =
     };
 
 /**
- * The Knowlarity call-log API (REFERENCE.md §1), the polling source of truth. Sends the keys the
+ * The Knowlarity call-log API (docs/knowlarity.md §1), the polling source of truth. Sends the keys the
  * way Knowlarity wants them (raw SR key in `Authorization`, no `Bearer`), retries what can
  * recover (network errors, timeouts, 429, 5xx) with capped exponential back-off and full
  * jitter, and fails fast on rejected keys and on bodies that are not a call-log page.

@@ -1,6 +1,6 @@
 import { DomainError } from '../common/domain-error';
 
-/** The customer-phone keys the normaliser reads, in priority order (REFERENCE.md §4). */
+/** The customer-phone keys the normaliser reads, in priority order (docs/knowlarity.md §4). */
 export const CUSTOMER_PHONE_KEYS: readonly string[] = [
   'customer_number',
   'caller_id',

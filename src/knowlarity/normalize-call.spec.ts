@@ -11,7 +11,7 @@ import {
 } from './normalize-call';
 
 const OPTIONS: NormalizeOptions = { defaultCountry: 'IN', timezone: 'Asia/Kolkata' };
-const FIXTURES = join(__dirname, '__fixtures__');
+const FIXTURES = join(__dirname, '../../examples');
 
 function fixture(name: string): string {
   return readFileSync(join(FIXTURES, name), 'utf8');

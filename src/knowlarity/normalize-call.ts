@@ -22,7 +22,7 @@ export const DEFAULT_NORMALIZE_OPTIONS: Readonly<NormalizeOptions> = Object.free
   timezone: 'Asia/Kolkata',
 });
 
-/** Field aliases of REFERENCE.md §4, in priority order; keys are matched case-insensitively. */
+/** Field aliases of docs/knowlarity.md §4, in priority order; keys are matched case-insensitively. */
 const KEYS = {
   callId: ['uuid', 'callid', 'call_uuid', 'call_id', 'calluuid'],
   srNumber: ['knowlarity_number', 'dispnumber', 'called_number', 'sr_number'],

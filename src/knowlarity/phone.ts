@@ -17,7 +17,7 @@ const PUNCTUATION = /[\s\-.()]/g;
 const INDIA_TOLL_FREE = /^1(800|860)\d{7}$/;
 
 /**
- * Normalises a phone number as Knowlarity sends it (REFERENCE.md §5).
+ * Normalises a phone number as Knowlarity sends it (docs/knowlarity.md §5).
  *
  * Percent-encoding is decoded first (`%2B91...`), then whitespace, dashes, dots and parentheses
  * are stripped. With `defaultCountry` `IN`, `+91XXXXXXXXXX`, `91XXXXXXXXXX`, `0091XXXXXXXXXX`,

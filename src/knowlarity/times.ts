@@ -1,6 +1,6 @@
 import { decodePercentEncoding, textOf } from './values';
 
-/** Knowlarity reads times without an offset as IST (REFERENCE.md §1, §5). */
+/** Knowlarity reads times without an offset as IST (docs/knowlarity.md §1, §5). */
 export const DEFAULT_TIMEZONE = 'Asia/Kolkata';
 
 /**

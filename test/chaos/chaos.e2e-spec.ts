@@ -6,9 +6,9 @@
  * counts, and no 5xx but 503 during outages.
  */
 import { Client } from 'pg';
-import { generateCalls, mulberry32 } from '../../src/simulator/call-generator';
-import { KnowlaritySimulator } from '../../src/simulator/simulator-server';
-import { planWebhookDeliveries, PlannedWebhook } from '../../src/simulator/webhook-sender';
+import { generateCalls, mulberry32 } from '../../tools/simulator/call-generator';
+import { KnowlaritySimulator } from '../../tools/simulator/simulator-server';
+import { planWebhookDeliveries, PlannedWebhook } from '../../tools/simulator/webhook-sender';
 import { expectedCrmRows } from '../support/crm-rules';
 import {
   createServerDatabase,

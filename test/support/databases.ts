@@ -43,7 +43,8 @@ function pgliteDumpPath(migrated: boolean): string {
   return join(tmpdir(), `knowlarity-lead-sync-pglite-${digest}.tar.gz`);
 }
 
-async function pgliteDump(migrated: boolean): Promise<Blob> {
+/** A dumped PGlite data dir (migrated or empty), built once per migration set and cached. */
+export async function pgliteDump(migrated: boolean): Promise<Blob> {
   const path = pgliteDumpPath(migrated);
   if (!existsSync(path)) {
     const db = await PGlite.create('memory://');

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const dir = join(__dirname, '../../src/knowlarity/__fixtures__');
+const dir = join(__dirname, '../../examples');
 
-/** The payload samples of ../shared/knowlarity/samples, copied into the repository. */
+/** The sample payloads of examples/ (described in docs/knowlarity.md). */
 export const samples = {
   classicQuery: readFileSync(join(dir, 'hook-classic.query.txt'), 'utf8').trim(),
   logPush: readFileSync(join(dir, 'hook-logpush.json'), 'utf8'),

@@ -6,7 +6,8 @@ import { StorageError, StorageUnavailableError, isUnavailable } from '../storage
 /**
  * Supabase through supabase-js: every method is `rpc(fn, args)`, i.e. PostgREST's
  * `POST /rest/v1/rpc/<fn>` with the service-role key. Migrations are applied separately
- * (`npm run db:migrate` or `supabase db push`); at start the service only checks the version.
+ * (`npm run db:migrate`, or `npm run db:export` and `supabase db push`); at start the service
+ * only checks the version.
  */
 export class SupabaseRepository extends LeadSyncRepository {
   constructor(private readonly client: SupabaseClient) {

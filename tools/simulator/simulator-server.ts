@@ -7,8 +7,8 @@ import {
   ServerResponse,
 } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { normalizePhone } from '../knowlarity/phone';
-import { parseKnowlarityTime } from '../knowlarity/times';
+import { normalizePhone } from '../../src/knowlarity/phone';
+import { parseKnowlarityTime } from '../../src/knowlarity/times';
 
 export interface KnowlaritySimulatorOptions {
   /** The `x-api-key` accepted; a random test value by default. */
@@ -54,13 +54,13 @@ interface StoredCall {
   uuid: string;
 }
 
-/** Query parameters that filter by exact value, as REFERENCE.md §1 lists them. */
+/** Query parameters that filter by exact value, as docs/knowlarity.md §1 lists them. */
 const PHONE_FILTERS = ['customer_number', 'knowlarity_number', 'agent_number'] as const;
 /** `YYYY-MM-DD HH:MM:SS+05:30`; the offset is required, as the service must always send it. */
 const API_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?[+-]\d{2}:?\d{2}$/;
 
 /**
- * A stand-in for Knowlarity's call-log API (REFERENCE.md §1) on a real local HTTP port, for tests,
+ * A stand-in for Knowlarity's call-log API (docs/knowlarity.md §1) on a real local HTTP port, for tests,
  * benchmarks and `npm run simulate`.
  *
  * Serves `GET /{channel}/v1/account/calllog`: requires `x-api-key` and the raw SR key in

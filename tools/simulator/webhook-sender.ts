@@ -1,9 +1,9 @@
-import { normalizePhone } from '../knowlarity/phone';
-import { formatInZone, parseKnowlarityTime } from '../knowlarity/times';
+import { normalizePhone } from '../../src/knowlarity/phone';
+import { formatInZone, parseKnowlarityTime } from '../../src/knowlarity/times';
 import { mulberry32 } from './call-generator';
 
 /**
- * The Hook API shapes of REFERENCE.md §2: call-log names as JSON, the classic SR variables as a
+ * The Hook API shapes of docs/knowlarity.md §2: call-log names as JSON, the classic SR variables as a
  * GET query string or a form POST, and the "log push" JSON.
  */
 export const WEBHOOK_SHAPES = ['calllog', 'classic-get', 'classic-form', 'logpush'] as const;
@@ -195,7 +195,7 @@ export function toWebhookRequest(
 }
 
 /**
- * The classic SR variables (REFERENCE.md §2, like samples/hook-classic.query.txt): every value a
+ * The classic SR variables (docs/knowlarity.md §2, like examples/hook-classic.query.txt): every value a
  * string, times with microseconds and mixed offsets (`start_time` in UTC, `end_time` in IST).
  */
 export function toClassicHook(record: Record<string, unknown>): Record<string, string> {
@@ -226,7 +226,7 @@ export function toClassicHook(record: Record<string, unknown>): Record<string, s
 }
 
 /**
- * The "log push" JSON (REFERENCE.md §2, like samples/hook-logpush.json): IST `call_date` and
+ * The "log push" JSON (docs/knowlarity.md §2, like examples/hook-logpush.json): IST `call_date` and
  * `call_time` without a zone, every value a string, and the caller's `+` percent-encoded inside
  * the JSON string as some accounts send it.
  */

@@ -1,7 +1,7 @@
-import { formatIst } from '../knowlarity/times';
+import { formatIst } from '../../src/knowlarity/times';
 
 /**
- * A call-log record as Knowlarity's `GET .../account/calllog` returns it (REFERENCE.md §1).
+ * A call-log record as Knowlarity's `GET .../account/calllog` returns it (docs/knowlarity.md §1).
  * A type alias rather than an interface so it is assignable to `Record<string, unknown>`.
  */
 export type CallLogRecord = {
