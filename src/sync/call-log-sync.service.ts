@@ -13,7 +13,7 @@ import {
 import { NormalizeOptions } from '../knowlarity';
 import { formatInZone, parseKnowlarityTime } from '../knowlarity/times';
 import { KnowlarityClient } from '../knowlarity/knowlarity-client';
-import { CallIngestService } from '../leads/call-ingest.service';
+import { CallIngestService } from '../ingest/call-ingest.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { SyncInProgressError, SyncNotConfiguredError } from './sync.errors';
 import { assertSyncWindow, normalizeRecord } from './sync-window';

@@ -11,7 +11,7 @@ import {
 } from '../database/lead-sync.repository';
 import { StorageUnavailableError } from '../database/storage.errors';
 import { ArrivalPath, CallEvent, maskPhone, normalizeCall, NormalizeOptions } from '../knowlarity';
-import { CallIngestService } from '../leads/call-ingest.service';
+import { CallIngestService } from '../ingest/call-ingest.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { toDeliveryRecord } from './delivery-record';
 import { decodeWebhookPayload, WebhookRequest } from './webhook-payload';
