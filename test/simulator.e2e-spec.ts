@@ -6,6 +6,7 @@
 import { Logger } from '@nestjs/common';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { Clock } from '../src/common/clock';
 import { parseKnowlarityApiConfig } from '../src/config/knowlarity-api.config';
 import { DEFAULT_NORMALIZE_OPTIONS, normalizeCall, parseFormOrQuery } from '../src/knowlarity';
 import {
@@ -40,6 +41,7 @@ function clientFor(simulator: KnowlaritySimulator, env: Record<string, string> =
       KNOWLARITY_SR_API_KEY: simulator.srApiKey,
       ...env,
     }),
+    new Clock(),
   );
 }
 
@@ -181,6 +183,7 @@ describe('Knowlarity simulator with the call-log client', () => {
         KNOWLARITY_API_KEY: simulator.apiKey,
         KNOWLARITY_SR_API_KEY: 'not-the-key',
       }),
+      new Clock(),
     );
 
     await expect(allRecords(client, WINDOW)).rejects.toThrow(KnowlarityCredentialsError);

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
+import { CallNormalizer } from './call-normalizer';
 import { KnowlarityClient } from './knowlarity-client';
 
 /**
- * Knowlarity's HTTP APIs behind injectables. The normaliser beside it stays plain functions
- * (no Nest, no database), so every transport and test can use it directly.
+ * Knowlarity behind injectables: the call-log client, and the normaliser with this account's
+ * settings. The normaliser itself stays plain functions (no Nest, no database) beside it.
  */
 @Module({
-  providers: [KnowlarityClient],
-  exports: [KnowlarityClient],
+  providers: [KnowlarityClient, CallNormalizer],
+  exports: [KnowlarityClient, CallNormalizer],
 })
 export class KnowlarityModule {}

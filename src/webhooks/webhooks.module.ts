@@ -3,6 +3,7 @@ import { ConfigType } from '@nestjs/config';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { webhookSecurityConfig } from '../config';
 import { IngestModule } from '../ingest/ingest.module';
+import { KnowlarityModule } from '../knowlarity/knowlarity.module';
 import { FixedWindowThrottlerStorage } from './guards/fixed-window-throttler.storage';
 import { WebhookIpAllowlistGuard } from './guards/webhook-ip-allowlist.guard';
 import { WebhookSignatureGuard } from './guards/webhook-signature.guard';
@@ -16,6 +17,7 @@ import { WebhookExceptionFilter } from './webhook-exception.filter';
 @Module({
   imports: [
     IngestModule,
+    KnowlarityModule,
     ThrottlerModule.forRootAsync({
       inject: [webhookSecurityConfig.KEY],
       useFactory: (config: ConfigType<typeof webhookSecurityConfig>) => ({
