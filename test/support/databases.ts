@@ -12,6 +12,30 @@ import { loadMigrations, migrate } from '../../src/database/migrator';
 /** Raw SQL on a test database, for arranging rows and asserting on them. */
 export type Sql = <R = Record<string, unknown>>(text: string, params?: unknown[]) => Promise<R[]>;
 
+/** A source's derived lead counts, as knowlarity_source_lead_counts returns them. */
+export interface SourceLeadCount {
+  sourceId: number;
+  totalLeads: number;
+  todaysLeads: number;
+  lastLeadAt: string | null;
+}
+
+/**
+ * knowlarity_source_lead_counts (the exact counts the refresh copies into sources), read with
+ * SQL: the service itself never calls it directly.
+ */
+export async function sourceLeadCounts(
+  database: TestDatabase,
+  timezone: string,
+  now: Date,
+): Promise<SourceLeadCount[]> {
+  const [row] = await database.sql<{ counts: SourceLeadCount[] }>(
+    'select knowlarity_source_lead_counts($1, $2) as counts',
+    [timezone, now.toISOString()],
+  );
+  return row.counts;
+}
+
 export interface TestDatabase {
   kind: 'pglite' | 'postgres';
   sql: Sql;
