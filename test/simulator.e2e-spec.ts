@@ -65,7 +65,9 @@ describe('Knowlarity simulator with the call-log client', () => {
   const uuids = calls.map((c) => c.uuid);
   let simulator: KnowlaritySimulator;
 
-  beforeAll(() => Logger.overrideLogger(false));
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
   beforeEach(async () => {
     simulator = new KnowlaritySimulator({ calls });
     await simulator.start();

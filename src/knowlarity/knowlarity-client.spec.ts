@@ -142,7 +142,9 @@ describe('KnowlarityClient', () => {
   let server: ScriptedServer;
   let baseUrl: string;
 
-  beforeAll(() => Logger.overrideLogger(false));
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
   beforeEach(async () => {
     server = new ScriptedServer();
     baseUrl = await server.start();

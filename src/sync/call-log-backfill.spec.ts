@@ -46,7 +46,9 @@ const windowsOf = (windows: CallLogWindow[]) =>
   windows.map((w) => [w.from.toISOString(), w.to.toISOString()]);
 
 describe('CallLogBackfill', () => {
-  beforeAll(() => Logger.overrideLogger(false));
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
 
   it('reads the window in chunks, one run each, and records every finished chunk', async () => {
     const { repository, client, backfill } = backfillStack();

@@ -23,7 +23,9 @@ function ingestedIds(items: unknown): string[] {
 }
 
 describe('CallLogWindowSync', () => {
-  beforeAll(() => Logger.overrideLogger(false));
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
 
   it('ingests each call of the window once, counts records without a phone, renews the lease after every page, and moves the watermark', async () => {
     const pages: ScriptedPage[] = [

@@ -91,10 +91,10 @@ export async function createPgliteDatabase(options: { migrated?: boolean } = {})
   const database: TestDatabase = {
     kind: 'pglite',
     // Without parameters, exec: it takes several statements, like pg's simple query protocol.
-    sql: async (text, params) =>
+    sql: async <R>(text: string, params?: unknown[]): Promise<R[]> =>
       params
-        ? (await db.query<any>(text, params)).rows
-        : (((await db.exec(text)).at(-1)?.rows as any[]) ?? []),
+        ? (await db.query<R>(text, params)).rows
+        : (((await db.exec(text)).at(-1)?.rows ?? []) as R[]),
     query: (text, params) => db.query(text, params),
     close: () => repository.close(),
   };
@@ -117,7 +117,8 @@ export async function createServerDatabase(options: { migrated?: boolean } = {})
   const database: TestDatabase = {
     kind: 'postgres',
     url: url.toString(),
-    sql: async (text, params) => (await pool.query(text, params)).rows,
+    sql: async <R>(text: string, params?: unknown[]): Promise<R[]> =>
+      (await pool.query(text, params)).rows as R[],
     query: (text, params) => pool.query(text, params),
     close: async () => {
       await repository.close().catch(() => undefined);
