@@ -5,7 +5,7 @@
  */
 import { LeadSyncRepository } from '../src/database/lead-sync.repository';
 import { freshPhone, makeCall, META_SR, testRules } from './support/calls';
-import { TestDatabase } from './support/databases';
+import { sourceLeadCounts, TestDatabase } from './support/databases';
 import { LATEST_SCHEMA_VERSION } from './support/migrations';
 import { OpenTarget, repositoryTargets } from './support/targets';
 
@@ -145,7 +145,7 @@ for (const target of repositoryTargets) {
       const call = makeCall(phone);
       const first = await repository.ingestCall(call, 'webhook', testRules, null);
       const before = await tableCounts(database);
-      const countsBefore = await repository.sourceLeadCounts('Asia/Kolkata', new Date());
+      const countsBefore = await sourceLeadCounts(database, 'Asia/Kolkata', new Date());
 
       const replay = await repository.ingestCall(call, 'replay', testRules, null);
 
@@ -157,7 +157,7 @@ for (const target of repositoryTargets) {
         }),
       );
       expect(await tableCounts(database)).toEqual(before);
-      expect(await repository.sourceLeadCounts('Asia/Kolkata', new Date())).toEqual(countsBefore);
+      expect(await sourceLeadCounts(database, 'Asia/Kolkata', new Date())).toEqual(countsBefore);
       const [row] = await database.sql(
         'select arrival_paths, seen_count from knowlarity_calls where call_id = $1',
         [call.callId],
@@ -289,7 +289,8 @@ for (const target of repositoryTargets) {
         null,
       );
 
-      const counts = await repository.sourceLeadCounts(
+      const counts = await sourceLeadCounts(
+        database,
         'Asia/Kolkata',
         new Date('2026-11-20T12:00:00Z'),
       );
@@ -341,7 +342,7 @@ for (const target of repositoryTargets) {
         [source],
       );
       const todayAt = async (iso: string) =>
-        (await repository.sourceLeadCounts('Asia/Kolkata', new Date(iso))).find(
+        (await sourceLeadCounts(database, 'Asia/Kolkata', new Date(iso))).find(
           (c) => c.sourceId === Number(id),
         );
 

@@ -9,6 +9,7 @@ import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Clock } from '../src/common/clock';
 import { parseKnowlarityApiConfig } from '../src/config/knowlarity-api.config';
 import { DEFAULT_NORMALIZE_OPTIONS, normalizeCall, parseFormOrQuery } from '../src/knowlarity';
 import {
@@ -43,6 +44,7 @@ function clientFor(simulator: KnowlaritySimulator, env: Record<string, string> =
       KNOWLARITY_SR_API_KEY: simulator.srApiKey,
       ...env,
     }),
+    new Clock(),
   );
 }
 
@@ -66,7 +68,9 @@ describe('Knowlarity simulator with the call-log client', () => {
   const uuids = calls.map((c) => c.uuid);
   let simulator: KnowlaritySimulator;
 
-  beforeAll(() => Logger.overrideLogger(false));
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
   beforeEach(async () => {
     simulator = new KnowlaritySimulator({ calls });
     await simulator.start();
@@ -194,6 +198,7 @@ describe('Knowlarity simulator with the call-log client', () => {
         KNOWLARITY_API_KEY: simulator.apiKey,
         KNOWLARITY_SR_API_KEY: 'not-the-key',
       }),
+      new Clock(),
     );
 
     await expect(allRecords(client, WINDOW)).rejects.toThrow(KnowlarityCredentialsError);

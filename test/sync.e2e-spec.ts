@@ -11,7 +11,7 @@ import { KnowlaritySimulator } from '../tools/simulator/simulator-server';
 import { deliverAsWebhooks } from '../tools/simulator/webhook-sender';
 import { FixedClock, RunningApp, startApp } from './support/app';
 import { expectedCrmRows } from './support/crm-rules';
-import { TestDatabase } from './support/databases';
+import { sourceLeadCounts, TestDatabase } from './support/databases';
 import { readJson } from './support/http';
 import { OpenTarget, repositoryTargets } from './support/targets';
 
@@ -109,7 +109,7 @@ for (const target of repositoryTargets.filter(
         leads: expected.leads,
         history: expected.history,
       });
-      const counts = await opened.repository.sourceLeadCounts('Asia/Kolkata', DAY_END);
+      const counts = await sourceLeadCounts(opened.database, 'Asia/Kolkata', DAY_END);
       const byName = await opened.database.sql<{ id: number; display_name: string }>(
         'select id, display_name from sources',
       );

@@ -52,8 +52,13 @@ export function IsDateOrDateTime(options?: ValidationOptions): PropertyDecorator
   );
 }
 
+/** Midnight at the start of `instant`'s calendar day in `timezone`. */
+export function startOfDay(instant: Date, timezone: string): Date {
+  const day = formatInZone(instant, timezone).slice(0, 10);
+  return parseKnowlarityTime(`${day} 00:00:00`, timezone)!;
+}
+
 function startOfNextDay(dayStart: Date, timezone: string): Date {
   // 26 hours later is always inside the next calendar day, whatever the zone's DST rules.
-  const nextDay = formatInZone(new Date(dayStart.getTime() + 26 * 3600_000), timezone).slice(0, 10);
-  return parseKnowlarityTime(`${nextDay} 00:00:00`, timezone)!;
+  return startOfDay(new Date(dayStart.getTime() + 26 * 3600_000), timezone);
 }

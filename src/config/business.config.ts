@@ -1,4 +1,5 @@
 import { registerAs } from '@nestjs/config';
+import { DEFAULT_TIMEZONE } from '../knowlarity/times';
 import { Env, InvalidConfigError, readString, readTimeZone } from './env';
 
 export function parseBusinessConfig(env: Env) {
@@ -11,7 +12,7 @@ export function parseBusinessConfig(env: Env) {
     );
   }
   return {
-    timezone: readTimeZone(env, 'BUSINESS_TIMEZONE', 'Asia/Kolkata'),
+    timezone: readTimeZone(env, 'BUSINESS_TIMEZONE', DEFAULT_TIMEZONE),
     defaultCountry,
   };
 }

@@ -1,13 +1,13 @@
 import { registerAs } from '@nestjs/config';
-import { parseKnowlarityTime } from '../knowlarity/times';
-import { Env, InvalidConfigError, readBoolean, readInt, readString } from './env';
+import { DEFAULT_TIMEZONE, parseKnowlarityTime } from '../knowlarity/times';
+import { Env, InvalidConfigError, readBoolean, readInt, readString, readTimeZone } from './env';
 
 export function parsePollingConfig(env: Env) {
   const start = readString(env, 'KNOWLARITY_POLL_START');
   const pollStart =
     start === undefined
       ? null
-      : parseKnowlarityTime(start, readString(env, 'BUSINESS_TIMEZONE', 'Asia/Kolkata'));
+      : parseKnowlarityTime(start, readTimeZone(env, 'BUSINESS_TIMEZONE', DEFAULT_TIMEZONE));
   if (start !== undefined && !pollStart) {
     throw new InvalidConfigError(
       'KNOWLARITY_POLL_START',

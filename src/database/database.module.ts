@@ -1,6 +1,7 @@
 import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { databaseConfig } from '../config';
+import { DatabaseLease } from './database-lease';
 import { PgliteRepository } from './drivers/pglite.repository';
 import { PostgresRepository } from './drivers/postgres.repository';
 import { SupabaseRepository } from './drivers/supabase.repository';
@@ -116,8 +117,9 @@ export async function assertSchemaCurrent(repository: LeadSyncRepository): Promi
       inject: [databaseConfig.KEY],
       useFactory: openRepository,
     },
+    DatabaseLease,
   ],
-  exports: [LeadSyncRepository],
+  exports: [LeadSyncRepository, DatabaseLease],
 })
 export class DatabaseModule implements OnApplicationShutdown {
   constructor(@Inject(LeadSyncRepository) private readonly repository: LeadSyncRepository) {}

@@ -22,7 +22,6 @@ import {
   RunFinish,
   RunStatus,
   SourceDetail,
-  SourceLeadCount,
   SourceView,
   StoredCallSummary,
   StoredDelivery,
@@ -206,13 +205,6 @@ export abstract class LeadSyncRepository {
 
   getDelivery(id: number): Promise<StoredDelivery | null> {
     return this.call('knowlarity_get_delivery', { p_id: id });
-  }
-
-  sourceLeadCounts(timezone: string, now: Date): Promise<SourceLeadCount[]> {
-    return this.call('knowlarity_source_lead_counts', {
-      p_timezone: timezone,
-      p_now: now.toISOString(),
-    });
   }
 
   refreshSourceCounts(timezone: string, now: Date): Promise<{ updated: number }> {

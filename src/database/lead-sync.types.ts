@@ -53,13 +53,6 @@ export interface DeliveryFilter {
   before?: number;
 }
 
-export interface SourceLeadCount {
-  sourceId: number;
-  totalLeads: number;
-  todaysLeads: number;
-  lastLeadAt: string | null;
-}
-
 export interface IngestItem {
   call: CallEvent;
   raw: unknown;

@@ -1,3 +1,4 @@
+/** The pure normaliser's public surface (no Nest, no database): what transports import. */
 export type { ArrivalPath, CallDirection, CallEvent } from './call-event';
 export {
   CUSTOMER_PHONE_KEYS,
@@ -11,12 +12,4 @@ export {
   type NormalizeOptions,
 } from './normalize-call';
 export { maskPhone, normalizePhone, type NormalizedPhone } from './phone';
-export {
-  combineDateAndTime,
-  DEFAULT_TIMEZONE,
-  formatInZone,
-  formatIst,
-  isValidTimeZone,
-  parseKnowlarityTime,
-  zoneOffsetMinutes,
-} from './times';
+export { DEFAULT_TIMEZONE, formatInZone, parseKnowlarityTime } from './times';

@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { createServer, IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { Clock } from '../common/clock';
 import {
   KnowlarityApiConfig,
   knowlarityApiConfig,
@@ -128,7 +129,7 @@ function clientFor(baseUrl: string, env: Record<string, string> = {}): TestClien
     KNOWLARITY_MAX_RETRIES: '3',
     ...env,
   });
-  return new TestClient(config);
+  return new TestClient(config, new Clock());
 }
 
 async function collect(pages: AsyncIterable<CallLogPageAt>): Promise<CallLogPageAt[]> {
@@ -141,7 +142,9 @@ describe('KnowlarityClient', () => {
   let server: ScriptedServer;
   let baseUrl: string;
 
-  beforeAll(() => Logger.overrideLogger(false));
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
   beforeEach(async () => {
     server = new ScriptedServer();
     baseUrl = await server.start();
@@ -313,7 +316,10 @@ describe('KnowlarityClient', () => {
     });
 
     it('sends nothing when no keys are configured', async () => {
-      const client = new TestClient(parseKnowlarityApiConfig({ KNOWLARITY_BASE_URL: baseUrl }));
+      const client = new TestClient(
+        parseKnowlarityApiConfig({ KNOWLARITY_BASE_URL: baseUrl }),
+        new Clock(),
+      );
 
       await expect(
         client.fetchCallLogPage({ from: FROM, to: TO, limit: 10, offset: 0 }),
@@ -458,7 +464,7 @@ describe('KnowlarityClient', () => {
     server.then(page(0, 1, 1));
     const moduleRef = await Test.createTestingModule({
       imports: [ConfigModule.forFeature(knowlarityApiConfig)],
-      providers: [KnowlarityClient],
+      providers: [KnowlarityClient, Clock],
     })
       .overrideProvider(knowlarityApiConfig.KEY)
       .useValue(

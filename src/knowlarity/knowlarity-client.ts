@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
+import { Clock } from '../common/clock';
 import { KnowlarityApiConfig, knowlarityApiConfig } from '../config/knowlarity-api.config';
 import {
   KnowlarityCredentialsError,
@@ -7,7 +8,7 @@ import {
   KnowlarityResponseError,
   KnowlarityUnavailableError,
 } from './knowlarity-api.errors';
-import { formatInZone } from './times';
+import { formatIst } from './times';
 import { isPlainObject } from './values';
 
 /** One call-log request: calls that started within [from, to], `limit` of them from `offset`. */
@@ -36,8 +37,6 @@ export interface CallLogWindow {
   pageSize?: number;
 }
 
-/** Knowlarity sends and expects times in IST with an explicit offset (docs/knowlarity.md §1). */
-const API_TIMEZONE = 'Asia/Kolkata';
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 30_000;
 /** A longer Retry-After is cut to this, so one poll never stalls for minutes. */
@@ -67,7 +66,10 @@ type Attempt =
 export class KnowlarityClient {
   private readonly logger = new Logger(KnowlarityClient.name);
 
-  constructor(@Inject(knowlarityApiConfig.KEY) private readonly config: KnowlarityApiConfig) {}
+  constructor(
+    @Inject(knowlarityApiConfig.KEY) private readonly config: KnowlarityApiConfig,
+    private readonly clock: Clock,
+  ) {}
 
   /**
    * One page of the call log.
@@ -168,8 +170,9 @@ export class KnowlarityClient {
     const url = new URL(`${this.config.baseUrl}/${this.config.channel}/v1/account/calllog`);
     // URLSearchParams encodes the `+` of `+05:30` as %2B; a literal `+` would read as a space.
     url.search = new URLSearchParams({
-      start_time: formatInZone(from, API_TIMEZONE),
-      end_time: formatInZone(to, API_TIMEZONE),
+      // Knowlarity sends and expects times in IST with an explicit offset.
+      start_time: formatIst(from),
+      end_time: formatIst(to),
       limit: String(limit),
       offset: String(offset),
     }).toString();
@@ -201,7 +204,10 @@ export class KnowlarityClient {
         ok: false,
         reason: status === 429 ? 'rate_limited' : 'server_error',
         status,
-        retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), Date.now()),
+        retryAfterMs: parseRetryAfter(
+          response.headers.get('retry-after'),
+          this.clock.now().getTime(),
+        ),
       };
     }
     if (status < 200 || status >= 300) {

@@ -6,7 +6,7 @@ import {
   NoCustomerPhoneError,
 } from './knowlarity.errors';
 import { normalizePhone } from './phone';
-import { combineDateAndTime, parseKnowlarityTime } from './times';
+import { combineDateAndTime, DEFAULT_TIMEZONE, parseKnowlarityTime } from './times';
 import { decodePercentEncoding, decodedTextOf, isPlainObject, textOf } from './values';
 
 /** Account-level settings the normaliser needs; both come from configuration. */
@@ -19,7 +19,7 @@ export interface NormalizeOptions {
 
 export const DEFAULT_NORMALIZE_OPTIONS: Readonly<NormalizeOptions> = Object.freeze({
   defaultCountry: 'IN',
-  timezone: 'Asia/Kolkata',
+  timezone: DEFAULT_TIMEZONE,
 });
 
 /** Field aliases of docs/knowlarity.md §4, in priority order; keys are matched case-insensitively. */

@@ -158,16 +158,6 @@ export function zoneOffsetMinutes(instant: Date, timezone: string): number {
   return Math.round((asUtc - wholeSecond) / 60_000);
 }
 
-/** True when `timezone` is an IANA time zone this runtime knows; for config validation. */
-export function isValidTimeZone(timezone: string): boolean {
-  try {
-    formatterFor(timezone);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function formatterFor(timezone: string): Intl.DateTimeFormat {
   let formatter = formatters.get(timezone);
   if (!formatter) {

@@ -1,9 +1,9 @@
 import { Controller, Get, NotFoundException, Param, Query, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { IdParams } from '../common/dto/id.params';
 import { InternalApiKeyGuard } from '../common/guards/internal-api-key.guard';
 import { ApiErrorResponse, ApiInternalKey } from '../common/openapi';
 import { LeadDetailDto, LeadPageDto } from './dto/lead.dto';
-import { LeadIdParams } from './dto/lead-id.params';
 import { ListLeadsQuery } from './dto/list-leads.query';
 import { LeadLookupService } from './lead-lookup.service';
 
@@ -29,7 +29,7 @@ export class LeadsController {
   @ApiOkResponse({ type: LeadDetailDto })
   @ApiErrorResponse(400, 'A bad id', 'bad_request')
   @ApiErrorResponse(404, 'No such lead', 'lead_not_found')
-  async get(@Param() { id }: LeadIdParams): Promise<LeadDetailDto> {
+  async get(@Param() { id }: IdParams): Promise<LeadDetailDto> {
     const lead = await this.leads.get(id);
     if (!lead) throw new NotFoundException({ code: 'lead_not_found', message: `No lead ${id}.` });
     return lead;

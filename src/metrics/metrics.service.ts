@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Clock } from '../common/clock';
 
 /**
  * The service's Prometheus metrics, in a registry of its own (several apps in one process, as
@@ -60,10 +61,10 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor() {
+  constructor(private readonly clock: Clock) {
     collectDefaultMetrics({ register: this.registry, prefix: 'knowlarity_' });
     const lagSeconds = () =>
-      this.watermark ? (Date.now() - this.watermark.getTime()) / 1000 : null;
+      this.watermark ? (this.clock.now().getTime() - this.watermark.getTime()) / 1000 : null;
     new Gauge({
       name: 'knowlarity_poll_lag_seconds',
       help: 'Seconds between now and the call-log watermark (what polling has fully read).',
@@ -94,7 +95,7 @@ export class MetricsService {
     this.pollRuns.inc({ trigger, result: succeeded ? 'succeeded' : 'failed' });
     if (succeeded && watermark) {
       this.watermark = watermark;
-      this.lastPollSuccess.set(Date.now() / 1000);
+      this.lastPollSuccess.set(this.clock.now().getTime() / 1000);
     }
   }
 

@@ -10,11 +10,12 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { IdParams } from '../common/dto/id.params';
 import { InternalApiKeyGuard } from '../common/guards/internal-api-key.guard';
 import { ApiErrorResponse, ApiInternalKey } from '../common/openapi';
 import { CreateSourceBody } from './dto/create-source.body';
 import { SourceDetailDto, SourceDto } from './dto/source.dto';
-import { SourceDetailQuery, SourceIdParams } from './dto/source.params';
+import { SourceDetailQuery } from './dto/source-detail.query';
 import { SourcesService } from './sources.service';
 
 @ApiTags('sources')
@@ -37,7 +38,7 @@ export class SourcesController {
   @ApiErrorResponse(400, 'A bad id or days', 'bad_request')
   @ApiErrorResponse(404, 'No such source', 'source_not_found')
   async get(
-    @Param() { id }: SourceIdParams,
+    @Param() { id }: IdParams,
     @Query() { days }: SourceDetailQuery,
   ): Promise<SourceDetailDto> {
     const source = await this.sources.get(id, days);

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { Clock } from '../common/clock';
-import { businessConfig, knowlarityApiConfig } from '../config';
+import { knowlarityApiConfig } from '../config';
 import { LeadSyncRepository } from '../database/lead-sync.repository';
-import { NormalizeOptions } from '../knowlarity';
+import { CallNormalizer } from '../knowlarity/call-normalizer';
 import { KnowlarityClient } from '../knowlarity/knowlarity-client';
 import { SyncNotConfiguredError } from './sync.errors';
-import { assertSyncWindow, normalizeRecord } from './sync-window';
+import { assertSyncWindow } from './sync-window';
 
 export interface ReconcileReport {
   windowFrom: string;
@@ -26,20 +26,13 @@ export interface ReconcileReport {
  */
 @Injectable()
 export class CallLogReconciler {
-  private readonly normalizeOptions: NormalizeOptions;
-
   constructor(
     private readonly repository: LeadSyncRepository,
     private readonly client: KnowlarityClient,
+    private readonly normalizer: CallNormalizer,
     private readonly clock: Clock,
     @Inject(knowlarityApiConfig.KEY) private readonly api: ConfigType<typeof knowlarityApiConfig>,
-    @Inject(businessConfig.KEY) business: ConfigType<typeof businessConfig>,
-  ) {
-    this.normalizeOptions = {
-      defaultCountry: business.defaultCountry,
-      timezone: business.timezone,
-    };
-  }
+  ) {}
 
   /** Compares Knowlarity's call log for [from, to) with the stored calls. */
   async reconcile(from: Date, to: Date): Promise<ReconcileReport> {
@@ -48,7 +41,7 @@ export class CallLogReconciler {
     const inLog = new Set<string>();
     for await (const page of this.client.iterateCallLog({ from, to })) {
       for (const record of page.records) {
-        const call = normalizeRecord(record, this.normalizeOptions);
+        const call = this.normalizer.normalizeRecord(record);
         if (call?.startedAt && call.startedAt >= from && call.startedAt < to)
           inLog.add(call.callId);
       }

@@ -1,19 +1,22 @@
-import { BackfillProgress } from './call-log-sync.service';
+import { Clock } from '../common/clock';
+import { BackfillProgress } from './call-log-backfill';
 
 /**
  * Back-fill progress for a shell: a redrawn bar on a TTY (chunks, records, outcomes, rate, ETA),
  * one plain line per chunk otherwise (logs, CI).
  */
 export class ProgressReporter {
-  private readonly startedAt = Date.now();
+  private readonly startedAt: number;
 
   constructor(
     private readonly out: NodeJS.WriteStream,
-    private readonly now: () => number = Date.now,
-  ) {}
+    private readonly clock: Clock,
+  ) {
+    this.startedAt = clock.now().getTime();
+  }
 
   update(progress: BackfillProgress): void {
-    const elapsed = Math.max((this.now() - this.startedAt) / 1000, 0.001);
+    const elapsed = Math.max((this.clock.now().getTime() - this.startedAt) / 1000, 0.001);
     const rate = progress.records / elapsed;
     const remaining = progress.chunksTotal - progress.chunksDone;
     const eta = progress.chunksDone > 0 ? (elapsed / progress.chunksDone) * remaining : NaN;

@@ -9,6 +9,7 @@ import { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
 import { AppModule } from '../app.module';
+import { Clock } from '../common/clock';
 import { parseBoundary } from '../common/dates';
 import { businessConfig } from '../config';
 import { CallLogReconciler } from './call-log-reconciler';
@@ -57,7 +58,7 @@ async function main(): Promise<number> {
       return report.missingLocally.length === 0 ? 0 : 1;
     }
 
-    const reporter = new ProgressReporter(process.stderr);
+    const reporter = new ProgressReporter(process.stderr, app.get(Clock));
     const summary = await sync.backfill(from, to, {
       dryRun: values['dry-run'],
       onProgress: (progress) => reporter.update(progress),

@@ -1,15 +1,23 @@
 import { Module } from '@nestjs/common';
-import { KnowlarityClient } from '../knowlarity/knowlarity-client';
-import { LeadsModule } from '../leads/leads.module';
+import { IngestModule } from '../ingest/ingest.module';
+import { KnowlarityModule } from '../knowlarity/knowlarity.module';
+import { CallLogBackfill } from './call-log-backfill';
 import { CallLogPollScheduler } from './call-log-poll.scheduler';
 import { CallLogReconciler } from './call-log-reconciler';
 import { CallLogSyncService } from './call-log-sync.service';
+import { CallLogWindowSync } from './call-log-window-sync';
 import { SyncController } from './sync.controller';
 
 @Module({
-  imports: [LeadsModule],
+  imports: [IngestModule, KnowlarityModule],
   controllers: [SyncController],
-  providers: [KnowlarityClient, CallLogSyncService, CallLogReconciler, CallLogPollScheduler],
+  providers: [
+    CallLogWindowSync,
+    CallLogBackfill,
+    CallLogSyncService,
+    CallLogReconciler,
+    CallLogPollScheduler,
+  ],
   exports: [CallLogSyncService, CallLogReconciler, CallLogPollScheduler],
 })
 export class SyncModule {}

@@ -3,15 +3,16 @@ import type { FastifyRequest } from 'fastify';
 import { ConfigType } from '@nestjs/config';
 import { DomainError } from '../common/domain-error';
 import { describeException } from '../common/filters/all-exceptions.filter';
-import { businessConfig, webhookSecurityConfig } from '../config';
+import { webhookSecurityConfig } from '../config';
 import {
   DeliveryRecord,
   IngestOutcome,
   LeadSyncRepository,
 } from '../database/lead-sync.repository';
 import { StorageUnavailableError } from '../database/storage.errors';
-import { ArrivalPath, CallEvent, maskPhone, normalizeCall, NormalizeOptions } from '../knowlarity';
-import { CallIngestService } from '../leads/call-ingest.service';
+import { ArrivalPath, CallEvent, maskPhone } from '../knowlarity';
+import { CallNormalizer } from '../knowlarity/call-normalizer';
+import { CallIngestService } from '../ingest/call-ingest.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { toDeliveryRecord } from './delivery-record';
 import { decodeWebhookPayload, WebhookRequest } from './webhook-payload';
@@ -35,20 +36,15 @@ export interface WebhookReply {
 @Injectable()
 export class WebhookDeliveryService {
   private readonly logger = new Logger(WebhookDeliveryService.name);
-  private readonly normalizeOptions: NormalizeOptions;
   private readonly secretHeaders: string[];
 
   constructor(
     private readonly ingest: CallIngestService,
+    private readonly normalizer: CallNormalizer,
     private readonly repository: LeadSyncRepository,
     private readonly metrics: MetricsService,
-    @Inject(businessConfig.KEY) business: ConfigType<typeof businessConfig>,
     @Inject(webhookSecurityConfig.KEY) security: ConfigType<typeof webhookSecurityConfig>,
   ) {
-    this.normalizeOptions = {
-      defaultCountry: business.defaultCountry,
-      timezone: business.timezone,
-    };
     this.secretHeaders = [security.signatureHeader];
   }
 
@@ -62,7 +58,7 @@ export class WebhookDeliveryService {
     let call: CallEvent;
     try {
       fields = decodeWebhookPayload(request);
-      call = normalizeCall(fields, this.normalizeOptions);
+      call = this.normalizer.normalize(fields);
     } catch (error) {
       if (error instanceof DomainError) return this.reject(request, error, { replayOf });
       throw error;

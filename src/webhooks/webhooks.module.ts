@@ -2,7 +2,8 @@ import { Inject, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { webhookSecurityConfig } from '../config';
-import { LeadsModule } from '../leads/leads.module';
+import { IngestModule } from '../ingest/ingest.module';
+import { KnowlarityModule } from '../knowlarity/knowlarity.module';
 import { FixedWindowThrottlerStorage } from './guards/fixed-window-throttler.storage';
 import { WebhookIpAllowlistGuard } from './guards/webhook-ip-allowlist.guard';
 import { WebhookSignatureGuard } from './guards/webhook-signature.guard';
@@ -15,7 +16,8 @@ import { WebhookExceptionFilter } from './webhook-exception.filter';
 
 @Module({
   imports: [
-    LeadsModule,
+    IngestModule,
+    KnowlarityModule,
     ThrottlerModule.forRootAsync({
       inject: [webhookSecurityConfig.KEY],
       useFactory: (config: ConfigType<typeof webhookSecurityConfig>) => ({

@@ -70,13 +70,4 @@ export async function startApp(options: {
   }
 }
 
-/** A clock the test moves by hand. */
-export class FixedClock extends Clock {
-  constructor(public current: Date) {
-    super();
-  }
-
-  override now(): Date {
-    return new Date(this.current);
-  }
-}
+export { FixedClock } from './fixed-clock';

@@ -12,6 +12,30 @@ import { loadMigrations, migrate } from '../../src/database/migrator';
 /** Raw SQL on a test database, for arranging rows and asserting on them. */
 export type Sql = <R = Record<string, unknown>>(text: string, params?: unknown[]) => Promise<R[]>;
 
+/** A source's derived lead counts, as knowlarity_source_lead_counts returns them. */
+export interface SourceLeadCount {
+  sourceId: number;
+  totalLeads: number;
+  todaysLeads: number;
+  lastLeadAt: string | null;
+}
+
+/**
+ * knowlarity_source_lead_counts (the exact counts the refresh copies into sources), read with
+ * SQL: the service itself never calls it directly.
+ */
+export async function sourceLeadCounts(
+  database: TestDatabase,
+  timezone: string,
+  now: Date,
+): Promise<SourceLeadCount[]> {
+  const [row] = await database.sql<{ counts: SourceLeadCount[] }>(
+    'select knowlarity_source_lead_counts($1, $2) as counts',
+    [timezone, now.toISOString()],
+  );
+  return row.counts;
+}
+
 export interface TestDatabase {
   kind: 'pglite' | 'postgres';
   sql: Sql;
@@ -68,10 +92,10 @@ export async function createPgliteDatabase(options: { migrated?: boolean } = {})
   const database: TestDatabase = {
     kind: 'pglite',
     // Without parameters, exec: it takes several statements, like pg's simple query protocol.
-    sql: async (text, params) =>
+    sql: async <R>(text: string, params?: unknown[]): Promise<R[]> =>
       params
-        ? (await db.query<any>(text, params)).rows
-        : (((await db.exec(text)).at(-1)?.rows as any[]) ?? []),
+        ? (await db.query<R>(text, params)).rows
+        : (((await db.exec(text)).at(-1)?.rows ?? []) as R[]),
     query: (text, params) => db.query(text, params),
     close: () => repository.close(),
   };
@@ -94,7 +118,8 @@ export async function createServerDatabase(options: { migrated?: boolean } = {})
   const database: TestDatabase = {
     kind: 'postgres',
     url: url.toString(),
-    sql: async (text, params) => (await pool.query(text, params)).rows,
+    sql: async <R>(text: string, params?: unknown[]): Promise<R[]> =>
+      (await pool.query(text, params)).rows as R[],
     query: (text, params) => pool.query(text, params),
     close: async () => {
       await repository.close().catch(() => undefined);

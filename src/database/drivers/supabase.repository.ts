@@ -30,7 +30,8 @@ export class SupabaseRepository extends LeadSyncRepository {
     } catch (error) {
       throw new StorageUnavailableError(error);
     }
-    const { data, error, status } = response;
+    const { error, status } = response;
+    const data: unknown = response.data;
     if (error) {
       // PostgREST answers 503/504 (or no status at all when fetch failed) when it cannot reach
       // the database; SQLSTATE-coded errors are the database's own.

@@ -18,7 +18,9 @@ export class SyncWindowQuery {
 export class BackfillBody extends SyncWindowQuery {
   /** Report what would be created, keep nothing. */
   @IsOptional()
-  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @Transform(({ value }: { value: unknown }) =>
+    value === 'true' ? true : value === 'false' ? false : value,
+  )
   @IsBoolean({ message: 'dryRun must be true or false' })
   dryRun?: boolean;
 }

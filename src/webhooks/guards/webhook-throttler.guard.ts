@@ -7,7 +7,7 @@ import { ThrottlerGuard } from '@nestjs/throttler';
  */
 @Injectable()
 export class WebhookThrottlerGuard extends ThrottlerGuard {
-  protected override async getTracker(request: Record<string, any>): Promise<string> {
+  protected override async getTracker(request: { ip?: unknown }): Promise<string> {
     return String(request.ip);
   }
 }

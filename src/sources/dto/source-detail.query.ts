@@ -1,19 +1,9 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { toInteger } from '../../common/pagination/query-values';
 
-const ID_MESSAGE = 'id must be a positive integer';
 const DAYS_MESSAGE = 'days must be an integer between 1 and 90';
-
-export class SourceIdParams {
-  @ApiProperty({ type: Number, minimum: 1 })
-  @Transform(toInteger)
-  @IsInt({ message: ID_MESSAGE })
-  @Min(1, { message: ID_MESSAGE })
-  @Max(Number.MAX_SAFE_INTEGER, { message: ID_MESSAGE })
-  id!: number;
-}
 
 export class SourceDetailQuery {
   @ApiPropertyOptional({
