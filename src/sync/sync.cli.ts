@@ -4,16 +4,23 @@
  * `npm run sync -- --reconcile --from ... --to ...`: compares the call log with stored calls.
  * Exits non-zero when the back-fill fails or reconciliation finds calls missing.
  */
-import { Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
 import { AppModule } from '../app.module';
 import { parseBoundary } from '../common/dates';
 import { businessConfig } from '../config';
+import { databaseConfigFromEnvironment } from '../config/database.config';
+import { lockEmbeddedDatabase } from '../database/data-directory-lock';
+import { createBootLogger, describeBootFailure, PinoLoggerService } from '../logging/boot-logger';
 import { CallLogReconciler } from './call-log-reconciler';
 import { CallLogSyncService } from './call-log-sync.service';
 import { ProgressReporter } from './progress-reporter';
+
+// Logs go to stderr, warnings and errors only unless LOG_LEVEL says otherwise; stdout carries
+// the command's result (JSON) alone.
+const bootLogger = createBootLogger({ LOG_LEVEL: 'warn', ...process.env }, { stderr: true });
+const logger = bootLogger.child({ context: 'Sync' });
 
 const USAGE = `Usage:
   npm run sync -- --from <date|date-time> --to <date|date-time> [--dry-run]
@@ -35,11 +42,11 @@ async function main(): Promise<number> {
     return values.help ? 0 : 2;
   }
 
+  // The service may be running on the embedded database: refuse before opening its files.
+  await lockEmbeddedDatabase(databaseConfigFromEnvironment(), 'npm run sync');
   const app = await NestFactory.createApplicationContext(
     AppModule.forRoot({ backgroundJobs: false }),
-    {
-      logger: ['error', 'warn'],
-    },
+    { logger: new PinoLoggerService(bootLogger), abortOnError: false },
   );
   try {
     const { timezone } = app.get<ConfigType<typeof businessConfig>>(businessConfig.KEY);
@@ -62,7 +69,7 @@ async function main(): Promise<number> {
       dryRun: values['dry-run'],
       onProgress: (progress) => reporter.update(progress),
       waitForLease: (expiresAt) =>
-        console.error(
+        logger.warn(
           `Another back-fill holds the lease (perhaps one that crashed); waiting until ${expiresAt.toISOString()}.`,
         ),
     });
@@ -76,8 +83,8 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (error: Error) => {
-    new Logger('Sync').error(error.message);
+  (error: unknown) => {
+    logger.error(describeBootFailure(error), String((error as Error)?.message ?? error));
     process.exit(1);
   },
 );
