@@ -87,6 +87,6 @@ describe('DataDirectoryLock', () => {
     );
     expect(won).toHaveLength(1);
     expect(refused).toHaveLength(7);
-    (won[0] as PromiseFulfilledResult<DataDirectoryLock>).value.release();
+    won[0].value.release();
   });
 });
