@@ -1,5 +1,6 @@
 import { parseDatabaseConfig } from './database.config';
 import { validateEnvironment } from './index';
+import { parseRetentionConfig } from './retention.config';
 
 describe('configuration', () => {
   describe('database driver resolution', () => {
@@ -87,6 +88,24 @@ describe('configuration', () => {
           TRUST_PROXY: '2',
         }),
       ).not.toThrow();
+    });
+  });
+
+  describe('retention', () => {
+    it('keeps deliveries 30 days and sync runs 90 by default; 0 keeps them forever', () => {
+      expect(parseRetentionConfig({})).toEqual({ deliveryDays: 30, syncRunDays: 90 });
+      expect(
+        parseRetentionConfig({ DELIVERY_RETENTION_DAYS: '0', SYNC_RUN_RETENTION_DAYS: '0' }),
+      ).toEqual({ deliveryDays: 0, syncRunDays: 0 });
+    });
+
+    it('stops boot on a value that is not a whole number of days, naming the variable', () => {
+      expect(() => validateEnvironment({ DELIVERY_RETENTION_DAYS: '-1' })).toThrow(
+        /DELIVERY_RETENTION_DAYS/,
+      );
+      expect(() => validateEnvironment({ SYNC_RUN_RETENTION_DAYS: '7.5' })).toThrow(
+        /SYNC_RUN_RETENTION_DAYS/,
+      );
     });
   });
 

@@ -208,6 +208,16 @@ export abstract class LeadSyncRepository {
     return this.call('knowlarity_get_delivery', { p_id: id });
   }
 
+  /** Deletes up to `limit` webhook deliveries received before `before`, oldest first. */
+  purgeDeliveries(before: Date, limit: number): Promise<{ deleted: number }> {
+    return this.call('knowlarity_purge_deliveries', { p_before: before, p_limit: limit });
+  }
+
+  /** Deletes up to `limit` sync runs started before `before`, oldest first. */
+  purgeSyncRuns(before: Date, limit: number): Promise<{ deleted: number }> {
+    return this.call('knowlarity_purge_sync_runs', { p_before: before, p_limit: limit });
+  }
+
   sourceLeadCounts(timezone: string, now: Date): Promise<SourceLeadCount[]> {
     return this.call('knowlarity_source_lead_counts', {
       p_timezone: timezone,
