@@ -45,8 +45,12 @@ describe('one process per PGlite data directory', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  // Three processes start and one restarts, each opening PGlite: minutes on a loaded machine.
+  jest.setTimeout(600_000);
+
   it('refuses a second process, and survives the holder being killed', async () => {
-    holder = await startServiceProcess(env);
+    // A new data directory is created (initdb) at the first start: allow for a slow machine.
+    holder = await startServiceProcess(env, { readyTimeoutMs: 240_000 });
     const pid = holder.child.pid!;
     const delivered = await fetch(`${holder.url}/webhooks/knowlarity`, {
       method: 'POST',
@@ -76,7 +80,7 @@ describe('one process per PGlite data directory', () => {
 
     holder.child.kill('SIGKILL');
     await holder.exited;
-    holder = await startServiceProcess(env);
+    holder = await startServiceProcess(env, { readyTimeoutMs: 240_000 });
     const call = await fetch(`${holder.url}/calls/lock-test-call-1`, {
       headers: { 'x-api-key': INTERNAL_KEY },
     });
