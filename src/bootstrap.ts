@@ -1,4 +1,4 @@
-import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, LoggerService, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -84,12 +84,19 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   return app;
 }
 
-export async function createApp(): Promise<NestFastifyApplication> {
+/**
+ * Builds the service. `logger` writes Nest's boot lines until configureApp hands over to the
+ * application's own logger (same format). A failure is rethrown, not turned into an exit by
+ * Nest, so the caller reports it once.
+ */
+export async function createApp(logger?: LoggerService): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(),
     createFastifyAdapter(),
     {
       bodyParser: false,
+      logger,
+      abortOnError: false,
     },
   );
   return configureApp(app);

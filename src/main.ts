@@ -2,11 +2,17 @@ import { Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createApp } from './bootstrap';
 import { appConfig } from './config';
+import { databaseConfigFromEnvironment } from './config/database.config';
+import { lockEmbeddedDatabase } from './database/data-directory-lock';
+import { createBootLogger, describeBootFailure, PinoLoggerService } from './logging/boot-logger';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+const bootLogger = createBootLogger(process.env);
 
 async function main(): Promise<void> {
-  const app = await createApp();
+  // Before anything opens the embedded database: a second process on its files loses data.
+  await lockEmbeddedDatabase(databaseConfigFromEnvironment(), 'npm start');
+  const app = await createApp(new PinoLoggerService(bootLogger));
   const { port, host, shutdownTimeoutSeconds } = app.get<ConfigType<typeof appConfig>>(
     appConfig.KEY,
   );
@@ -30,8 +36,11 @@ async function main(): Promise<void> {
   logger.log(`Listening on http://${host}:${port}`);
 }
 
-main().catch((error: Error) => {
-  // A configuration or schema problem is the operator's to fix: say it plainly, no stack.
-  new Logger('Main').error(error.message);
+main().catch((error: unknown) => {
+  // A configuration, lock or schema problem is the operator's to fix: one plain line.
+  bootLogger.error(
+    { context: 'Main', ...describeBootFailure(error) },
+    String((error as Error)?.message ?? error),
+  );
   process.exit(1);
 });

@@ -68,16 +68,24 @@ describe('npm run sync (CLI)', () => {
         KNOWLARITY_LEASE_SECONDS: '3',
       },
     });
+    // stdout carries the result (JSON) alone; logs and the progress bar go to stderr.
     let output = '';
+    let stdout = '';
     const collect = (chunk: Buffer) => {
       output += chunk.toString();
       if (killWhen?.(output)) child.kill('SIGKILL');
     };
-    child.stdout.on('data', collect);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      collect(chunk);
+    });
     child.stderr.on('data', collect);
-    return new Promise<{ code: number | null; signal: string | null; output: string }>((resolve) =>
-      child.on('exit', (code, signal) => resolve({ code, signal, output })),
-    );
+    return new Promise<{
+      code: number | null;
+      signal: string | null;
+      output: string;
+      stdout: string;
+    }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, output, stdout })));
   }
 
   it(
@@ -86,10 +94,7 @@ describe('npm run sync (CLI)', () => {
       const dry = await runSync(['--from', '2026-11-20', '--to', '2026-11-20', '--dry-run']);
 
       expect(dry.code).toBe(0);
-      const summary = JSON.parse(dry.output.slice(dry.output.indexOf('{'))) as Record<
-        string,
-        unknown
-      >;
+      const summary = JSON.parse(dry.stdout) as Record<string, unknown>;
       expect(summary).toMatchObject({
         status: 'succeeded',
         dryRun: true,
@@ -127,10 +132,7 @@ describe('npm run sync (CLI)', () => {
       expect(killed.signal).toBe('SIGKILL');
       expect(resumed.output).toMatch(/Another back-fill holds the lease .* waiting until/);
       expect(resumed.code).toBe(0);
-      const summary = JSON.parse(resumed.output.slice(resumed.output.indexOf('{'))) as Record<
-        string,
-        unknown
-      >;
+      const summary = JSON.parse(resumed.stdout) as Record<string, unknown>;
       expect(summary).toMatchObject({
         status: 'succeeded',
         chunksDone: 2,
@@ -150,7 +152,7 @@ describe('npm run sync (CLI)', () => {
         '2026-11-20',
       ]);
       expect(reconcile.code).toBe(0);
-      expect(JSON.parse(reconcile.output.slice(reconcile.output.indexOf('{')))).toMatchObject({
+      expect(JSON.parse(reconcile.stdout)).toMatchObject({
         inCallLog: 120,
         stored: 120,
         missingLocally: [],

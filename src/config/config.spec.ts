@@ -5,6 +5,7 @@ import { validateEnvironment } from './index';
 import { parseIngestConfig } from './ingest.config';
 import { parsePollingConfig } from './polling.config';
 import { parseWebhookSecurityConfig } from './webhook-security.config';
+import { parseRetentionConfig } from './retention.config';
 
 describe('configuration', () => {
   describe('database driver resolution', () => {
@@ -105,6 +106,24 @@ describe('configuration', () => {
         '10.0.0.1',
         '192.168.0.0/16',
       ]);
+    });
+  });
+
+  describe('retention', () => {
+    it('keeps deliveries 30 days and sync runs 90 by default; 0 keeps them forever', () => {
+      expect(parseRetentionConfig({})).toEqual({ deliveryDays: 30, syncRunDays: 90 });
+      expect(
+        parseRetentionConfig({ DELIVERY_RETENTION_DAYS: '0', SYNC_RUN_RETENTION_DAYS: '0' }),
+      ).toEqual({ deliveryDays: 0, syncRunDays: 0 });
+    });
+
+    it('stops boot on a value that is not a whole number of days, naming the variable', () => {
+      expect(() => validateEnvironment({ DELIVERY_RETENTION_DAYS: '-1' })).toThrow(
+        /DELIVERY_RETENTION_DAYS/,
+      );
+      expect(() => validateEnvironment({ SYNC_RUN_RETENTION_DAYS: '7.5' })).toThrow(
+        /SYNC_RUN_RETENTION_DAYS/,
+      );
     });
   });
 

@@ -34,6 +34,11 @@ export function parseDatabaseConfig(env: Env) {
   };
 }
 
+/** For the entry points, which lock the embedded database before Nest starts. */
+export function databaseConfigFromEnvironment() {
+  return parseDatabaseConfig(process.env);
+}
+
 export type DatabaseConfig = ReturnType<typeof parseDatabaseConfig>;
 
 export const databaseConfig = registerAs('database', () => parseDatabaseConfig(process.env));

@@ -207,6 +207,16 @@ export abstract class LeadSyncRepository {
     return this.call('knowlarity_get_delivery', { p_id: id });
   }
 
+  /** Deletes up to `limit` webhook deliveries received before `before`, oldest first. */
+  purgeDeliveries(before: Date, limit: number): Promise<{ deleted: number }> {
+    return this.call('knowlarity_purge_deliveries', { p_before: before, p_limit: limit });
+  }
+
+  /** Deletes up to `limit` sync runs started before `before`, oldest first. */
+  purgeSyncRuns(before: Date, limit: number): Promise<{ deleted: number }> {
+    return this.call('knowlarity_purge_sync_runs', { p_before: before, p_limit: limit });
+  }
+
   refreshSourceCounts(timezone: string, now: Date): Promise<{ updated: number }> {
     return this.call('knowlarity_refresh_source_counts', {
       p_timezone: timezone,

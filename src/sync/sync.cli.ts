@@ -4,7 +4,6 @@
  * `npm run sync -- --reconcile --from ... --to ...`: compares the call log with stored calls.
  * Exits non-zero when the back-fill fails or reconciliation finds calls missing.
  */
-import { Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
@@ -12,9 +11,17 @@ import { AppModule } from '../app.module';
 import { Clock } from '../common/clock';
 import { parseBoundary } from '../common/dates';
 import { businessConfig } from '../config';
+import { databaseConfigFromEnvironment } from '../config/database.config';
+import { lockEmbeddedDatabase } from '../database/data-directory-lock';
+import { createBootLogger, describeBootFailure, PinoLoggerService } from '../logging/boot-logger';
 import { CallLogReconciler } from './call-log-reconciler';
 import { CallLogSyncService } from './call-log-sync.service';
 import { ProgressReporter } from './progress-reporter';
+
+// Logs go to stderr, warnings and errors only unless LOG_LEVEL says otherwise; stdout carries
+// the command's result (JSON) alone.
+const bootLogger = createBootLogger({ LOG_LEVEL: 'warn', ...process.env }, { stderr: true });
+const logger = bootLogger.child({ context: 'Sync' });
 
 const USAGE = `Usage:
   npm run sync -- --from <date|date-time> --to <date|date-time> [--dry-run]
@@ -36,11 +43,11 @@ async function main(): Promise<number> {
     return values.help ? 0 : 2;
   }
 
+  // The service may be running on the embedded database: refuse before opening its files.
+  await lockEmbeddedDatabase(databaseConfigFromEnvironment(), 'npm run sync');
   const app = await NestFactory.createApplicationContext(
     AppModule.forRoot({ backgroundJobs: false }),
-    {
-      logger: ['error', 'warn'],
-    },
+    { logger: new PinoLoggerService(bootLogger), abortOnError: false },
   );
   try {
     const { timezone } = app.get<ConfigType<typeof businessConfig>>(businessConfig.KEY);
@@ -63,7 +70,7 @@ async function main(): Promise<number> {
       dryRun: values['dry-run'],
       onProgress: (progress) => reporter.update(progress),
       waitForLease: (expiresAt) =>
-        console.error(
+        logger.warn(
           `Another back-fill holds the lease (perhaps one that crashed); waiting until ${expiresAt.toISOString()}.`,
         ),
     });
@@ -77,8 +84,8 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (error: Error) => {
-    new Logger('Sync').error(error.message);
+  (error: unknown) => {
+    logger.error(describeBootFailure(error), String((error as Error)?.message ?? error));
     process.exit(1);
   },
 );

@@ -26,7 +26,10 @@ export interface ServiceProcess {
 }
 
 /** Runs the built service (`node dist/main.js`) as a real process and waits until it answers. */
-export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+export async function startServiceProcess(
+  env: Record<string, string>,
+  options: { readyTimeoutMs?: number } = {},
+): Promise<ServiceProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['dist/main.js'], {
     cwd: ROOT,
@@ -43,7 +46,8 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
   });
   const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
   const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 150; attempt++) {
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
+  while (Date.now() < deadline && child.exitCode === null) {
     const live = await fetch(`${url}/health/live`).catch(() => null);
     if (live?.ok) return { child, url, exited };
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -2,21 +2,55 @@ import { PGlite } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
 import { FunctionArgs, LeadSyncRepository } from '../lead-sync.repository';
 import { toStorageError } from '../storage.errors';
+import { PgliteCheckpointer } from './pglite-checkpointer';
+import { createDataDirectoryOnce } from './pglite-data-directory';
 import { buildFunctionCall } from './sql-function-call';
+
+/**
+ * PostgreSQL settings PGlite is started with (on top of its own defaults: single-user mode,
+ * fsync off). Measured, with the reasons in bench/README.md:
+ * - shared_buffers: PostgreSQL's 128 MB buffer pool lives in the WASM heap, which never shrinks;
+ *   16 MB is about 120 MB less resident memory at idle and more under load, and bounds what a
+ *   checkpoint writes.
+ * - wal_init_zero off: a new 16 MB WAL segment is not zero-filled first. That write ran inside
+ *   a request (PGlite is in-process) and stalled every request for 0.1–0.5 s each 16 MB of WAL.
+ * - full_page_writes off: full-page images guard against pages torn by a power loss between
+ *   write and fsync; PGlite never fsyncs (-F), so they protect nothing here, and they made up
+ *   most of the WAL after each checkpoint. A killed process does not tear pages.
+ */
+export const PGLITE_SETTINGS: Record<string, string> = {
+  shared_buffers: '16MB',
+  wal_init_zero: 'off',
+  full_page_writes: 'off',
+};
 
 /**
  * Embedded PostgreSQL in WASM, in-process: the default when no database is configured. One
  * connection, so calls are serialised; each function call is still its own transaction.
  */
 export class PgliteRepository extends LeadSyncRepository {
+  private checkpointer: PgliteCheckpointer | null = null;
+
   constructor(readonly db: PGlite) {
     super();
   }
 
   /** Opens (or creates) the database in `dataDir`; `memory://` keeps it in memory. */
   static async open(dataDir: string, loadDataDir?: Blob): Promise<PgliteRepository> {
-    if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-    return new PgliteRepository(await PGlite.create(dataDir, { loadDataDir }));
+    const onDisk = !dataDir.startsWith('memory://');
+    if (onDisk) {
+      mkdirSync(dataDir, { recursive: true });
+      await createDataDirectoryOnce(dataDir);
+    }
+    const startParams = [
+      ...PGlite.defaultStartParams,
+      ...Object.entries(PGLITE_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    ];
+    const repository = new PgliteRepository(
+      await PGlite.create(dataDir, { loadDataDir, startParams }),
+    );
+    if (onDisk) repository.checkpointer = new PgliteCheckpointer(repository.db);
+    return repository;
   }
 
   protected async callFunction<T>(fn: string, args: FunctionArgs): Promise<T> {
@@ -30,6 +64,7 @@ export class PgliteRepository extends LeadSyncRepository {
   }
 
   async close(): Promise<void> {
+    this.checkpointer?.stop();
     if (!this.db.closed) await this.db.close();
   }
 }

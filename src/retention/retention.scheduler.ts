@@ -1,0 +1,129 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { randomUUID } from 'node:crypto';
+import { BACKGROUND_JOBS } from '../common/background-jobs';
+import { Clock } from '../common/clock';
+import { retentionConfig } from '../config';
+import { LeadSyncRepository } from '../database/lead-sync.repository';
+
+/** The lease stream: one instance of a cluster purges at a time. */
+export const RETENTION_STREAM = 'retention';
+const JOB_NAME = 'retention-purge';
+const INTERVAL_MS = 60 * 60 * 1000;
+/** The first pass waits a little, so a restart does not add work to the boot itself. */
+const FIRST_RUN_DELAY_MS = 60 * 1000;
+/** Rows per call: one short transaction each, so webhook inserts are never held up for long. */
+export const RETENTION_BATCH = 500;
+const LEASE_SECONDS = 300;
+const DAY_MS = 86_400_000;
+
+export interface RetentionResult {
+  deliveries: number;
+  syncRuns: number;
+}
+
+/**
+ * Deletes webhook deliveries older than DELIVERY_RETENTION_DAYS (their raw bodies hold callers'
+ * phone numbers) and sync runs older than SYNC_RUN_RETENTION_DAYS, hourly, in batches. A pass
+ * runs under a lease (the sync lease functions of 0004), so one instance of a cluster does it,
+ * and never overlaps itself. Deleting is idempotent: a pass cut short is finished by the next.
+ */
+@Injectable()
+export class RetentionScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(RetentionScheduler.name);
+  private readonly owner = `${process.pid}-${randomUUID()}`;
+  private current: Promise<RetentionResult | null> | null = null;
+  private stopping = false;
+
+  constructor(
+    private readonly repository: LeadSyncRepository,
+    private readonly clock: Clock,
+    private readonly scheduler: SchedulerRegistry,
+    @Inject(retentionConfig.KEY) private readonly config: ConfigType<typeof retentionConfig>,
+    @Inject(BACKGROUND_JOBS) private readonly backgroundJobs: boolean,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.backgroundJobs || !this.enabled) return;
+    const tick = () => void this.run();
+    this.scheduler.addTimeout(JOB_NAME, setTimeout(tick, FIRST_RUN_DELAY_MS));
+    this.scheduler.addInterval(JOB_NAME, setInterval(tick, INTERVAL_MS));
+  }
+
+  /** On SIGTERM: no new passes; the batch in progress finishes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    if (this.scheduler.doesExist('timeout', JOB_NAME)) this.scheduler.deleteTimeout(JOB_NAME);
+    if (this.scheduler.doesExist('interval', JOB_NAME)) this.scheduler.deleteInterval(JOB_NAME);
+    await this.current;
+  }
+
+  get enabled(): boolean {
+    return this.config.deliveryDays > 0 || this.config.syncRunDays > 0;
+  }
+
+  /**
+   * One pass: deletes what is past each limit, as of the injected clock. Returns the rows
+   * deleted, or null when another instance holds the lease. A pass already running here is
+   * joined, not repeated.
+   */
+  run(): Promise<RetentionResult | null> {
+    this.current ??= this.pass().finally(() => {
+      this.current = null;
+    });
+    return this.current;
+  }
+
+  private async pass(): Promise<RetentionResult | null> {
+    try {
+      const lease = await this.repository.acquireLease(RETENTION_STREAM, this.owner, LEASE_SECONDS);
+      if (!lease.acquired) return null;
+      try {
+        const now = this.clock.now().getTime();
+        const result = {
+          deliveries: await this.purge(this.config.deliveryDays, now, (before) =>
+            this.repository.purgeDeliveries(before, RETENTION_BATCH),
+          ),
+          syncRuns: await this.purge(this.config.syncRunDays, now, (before) =>
+            this.repository.purgeSyncRuns(before, RETENTION_BATCH),
+          ),
+        };
+        if (result.deliveries + result.syncRuns > 0) {
+          this.logger.log(
+            `Retention: deleted ${result.deliveries} deliveries and ${result.syncRuns} sync runs.`,
+          );
+        }
+        return result;
+      } finally {
+        await this.repository.releaseLease(RETENTION_STREAM, this.owner).catch(() => undefined);
+      }
+    } catch (error) {
+      this.logger.warn(`Retention pass failed: ${(error as Error).message}`);
+      return null;
+    }
+  }
+
+  /** Deletes batch after batch of rows older than `days` before `now` (0 days: keep all). */
+  private async purge(
+    days: number,
+    now: number,
+    deleteBatch: (before: Date) => Promise<{ deleted: number }>,
+  ): Promise<number> {
+    if (days === 0) return 0;
+    const before = new Date(now - days * DAY_MS);
+    let total = 0;
+    for (;;) {
+      const { deleted } = await deleteBatch(before);
+      total += deleted;
+      if (deleted < RETENTION_BATCH || this.stopping) return total;
+      await this.repository.acquireLease(RETENTION_STREAM, this.owner, LEASE_SECONDS);
+    }
+  }
+}
