@@ -8,6 +8,7 @@ import { knowlarityApiConfig, parseKnowlarityApiConfig } from './knowlarity-api.
 import { loggingConfig, parseLoggingConfig } from './logging.config';
 import { metricsConfig, parseMetricsConfig } from './metrics.config';
 import { parsePollingConfig, pollingConfig } from './polling.config';
+import { parseSourceCountsConfig, sourceCountsConfig } from './source-counts.config';
 import { internalApiConfig, parseInternalApiConfig } from './internal-api.config';
 import { parseWebhookSecurityConfig, webhookSecurityConfig } from './webhook-security.config';
 
@@ -21,6 +22,7 @@ export {
   loggingConfig,
   metricsConfig,
   pollingConfig,
+  sourceCountsConfig,
   webhookSecurityConfig,
 };
 
@@ -35,6 +37,7 @@ const concerns = [
   [loggingConfig, parseLoggingConfig],
   [metricsConfig, parseMetricsConfig],
   [pollingConfig, parsePollingConfig],
+  [sourceCountsConfig, parseSourceCountsConfig],
   [webhookSecurityConfig, parseWebhookSecurityConfig],
 ] as const;
 
