@@ -44,6 +44,8 @@ create table if not exists knowlarity_source_day_counts (
   last_at timestamptz,
   primary key (source_id, day)
 );
+-- Today's row of every source, for the list and the refresh, without reading the other days.
+create index if not exists knowlarity_source_day_counts_day_idx on knowlarity_source_day_counts (day);
 select knowlarity_close_table('knowlarity_source_day_counts');
 
 -- Folded credits per source: the sum of its day counts, kept so a total is one row.
@@ -229,20 +231,17 @@ $$;
 
 -- Every source's figures from the folded counts plus the pending deltas, in one statement:
 -- (source_id, total, today, last_at); "today" is p_now's day in p_timezone. Reads sources ×
--- (one total + one day row) and the pending deltas; never the lead tables.
+-- (one total + one day row) and the pending deltas; never the lead tables. No SET clause, so the
+-- planner can inline it into its callers (which all run with search_path = public).
 create or replace function knowlarity_source_counts_folded(p_timezone text, p_now timestamptz)
 returns table (source_id bigint, total bigint, today bigint, last_at timestamptz)
-language sql stable set search_path = public as $$
-  with b as (
-    select d.day, knowlarity_business_day_start(d.day, p_timezone) as day_start,
-           knowlarity_business_day_start(d.day + 1, p_timezone) as day_end
-    from (select (p_now at time zone p_timezone)::date as day) d
-  ),
-  pending as (
+language sql stable as $$
+  with pending as (
     select p.source_id, sum(p.delta) as total,
-           sum(p.delta) filter (where p.credited_at >= b.day_start and p.credited_at < b.day_end) as today,
+           sum(p.delta) filter (where knowlarity_business_day(p.credited_at, p_timezone)
+                                      = (p_now at time zone p_timezone)::date) as today,
            max(p.credited_at) filter (where p.delta > 0) as last_at
-    from knowlarity_source_count_deltas p cross join b
+    from knowlarity_source_count_deltas p
     group by p.source_id
   )
   select s.id,
@@ -250,9 +249,9 @@ language sql stable set search_path = public as $$
          coalesce(dc.leads, 0) + coalesce(p.today, 0),
          greatest(t.last_at, p.last_at)
   from sources s
-  cross join b
   left join knowlarity_source_totals t on t.source_id = s.id
-  left join knowlarity_source_day_counts dc on dc.source_id = s.id and dc.day = b.day
+  left join knowlarity_source_day_counts dc
+    on dc.source_id = s.id and dc.day = (p_now at time zone p_timezone)::date
   left join pending p on p.source_id = s.id
 $$;
 
