@@ -161,7 +161,17 @@ async function loadAndTime(client: Client, from: number, leads: number): Promise
     done = rows[0].r.done;
   }
   const recountSeconds = (performance.now() - recountStarted) / 1000;
-  return { leads, history: Number(history), idleMs, pending1000Ms, derivedMs, recountSeconds };
+  const [{ total }] = (
+    await client.query<{ total: string }>('select count(*) as total from leads_master')
+  ).rows;
+  return {
+    leads: Number(total),
+    history: Number(history),
+    idleMs,
+    pending1000Ms,
+    derivedMs,
+    recountSeconds,
+  };
 }
 
 /** The median of `times` timed runs of `work`, each after an untimed `prepare`. */
