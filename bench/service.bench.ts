@@ -34,15 +34,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { parseIngestConfig } from '../src/config/ingest.config';
-import { loadMigrations, migrate } from '../src/database/migrator';
 import { generateCalls } from '../src/simulator/call-generator';
 import { KnowlaritySimulator } from '../src/simulator/simulator-server';
 import { closedLoop, HttpConnections, LoadResult } from './support/closed-loop';
 import { CpuShares, cpuShares, cpuSnapshot, CpuSnapshot, ProcessGroup } from './support/cpu-usage';
 import { LookupStepResult, runLookupStep } from './support/lookup-step';
+import { migrateDatabase } from './support/database';
 import { PostgresCluster, startPostgresCluster } from './support/postgres-cluster';
 import { runSourceCountsStep } from './support/source-counts-step';
 import type { SourceCountsResult } from './source-counts.bench';
@@ -453,26 +452,6 @@ async function pglite(): Promise<Results['pglite']> {
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-async function migrateDatabase(databaseUrl: string): Promise<void> {
-  Logger.overrideLogger(['warn', 'error']);
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await migrate(
-      {
-        exec: async (sql) => {
-          await client.query(sql);
-        },
-        query: async <R>(sql: string, params?: unknown[]) =>
-          (await client.query(sql, params)).rows as R[],
-      },
-      loadMigrations(join(ROOT, 'supabase/migrations')),
-    );
-  } finally {
-    await client.end();
   }
 }
 

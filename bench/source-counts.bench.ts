@@ -21,11 +21,9 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
-import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
-import { loadMigrations, migrate } from '../src/database/migrator';
 import { closedLoop, HttpConnections, LoadResult } from './support/closed-loop';
+import { migrateDatabase } from './support/database';
 import { ROOT, startService } from './support/service-process';
 
 const SERVER_URL =
@@ -71,7 +69,7 @@ async function main(): Promise<void> {
   const client = new Client({ connectionString: databaseUrl });
   try {
     await client.connect();
-    await migrateDatabase(client);
+    await migrateDatabase(databaseUrl);
     await client.query(`insert into sources (display_name, source_type)
       select 'Bench source ' || g, 'crm' from generate_series(1, ${SOURCES}) g`);
     const small = await loadAndTime(client, 0, Math.round(LEADS / 10));
@@ -234,20 +232,6 @@ function print(label: string, r: LoadResult): void {
   console.log(
     `${label}, ${r.connections} clients: ${r.perSecond.toFixed(0)}/s, p50 ${r.p50Ms.toFixed(2)} ms, ` +
       `p99 ${r.p99Ms.toFixed(2)} ms, max ${r.maxMs.toFixed(1)} ms, errors ${r.errors}`,
-  );
-}
-
-async function migrateDatabase(client: Client): Promise<void> {
-  Logger.overrideLogger(['warn', 'error']);
-  await migrate(
-    {
-      exec: async (sql) => {
-        await client.query(sql);
-      },
-      query: async <R>(sql: string, params?: unknown[]) =>
-        (await client.query(sql, params)).rows as R[],
-    },
-    loadMigrations(join(ROOT, 'supabase/migrations')),
   );
 }
 

@@ -94,39 +94,23 @@ $$;
 
 -- Trigger functions. SECURITY DEFINER with a fixed search_path: the CRM's own roles write
 -- leads_master without any right on the service's closed delta table.
-create or replace function knowlarity_count_inserted_leads() returns trigger
+-- Both read the statement's rows as `knowlarity_rows` (the inserted or the deleted ones).
+create or replace function knowlarity_count_lead_rows() returns trigger
 language plpgsql security definer set search_path = public as $$
 begin
   insert into knowlarity_source_count_deltas (source_id, credited_at, delta)
-  select source_id, coalesce(received_at, created_at), count(*)
-  from knowlarity_new_rows where source_id is not null group by 1, 2;
+  select source_id, coalesce(received_at, created_at),
+         case when tg_op = 'DELETE' then -count(*) else count(*) end
+  from knowlarity_rows where source_id is not null group by 1, 2;
   return null;
 end $$;
 
-create or replace function knowlarity_count_deleted_leads() returns trigger
+create or replace function knowlarity_count_history_rows() returns trigger
 language plpgsql security definer set search_path = public as $$
 begin
   insert into knowlarity_source_count_deltas (source_id, credited_at, delta)
-  select source_id, coalesce(received_at, created_at), -count(*)
-  from knowlarity_old_rows where source_id is not null group by 1, 2;
-  return null;
-end $$;
-
-create or replace function knowlarity_count_inserted_history() returns trigger
-language plpgsql security definer set search_path = public as $$
-begin
-  insert into knowlarity_source_count_deltas (source_id, credited_at, delta)
-  select source_id, received_at, count(*)
-  from knowlarity_new_rows where source_id is not null group by 1, 2;
-  return null;
-end $$;
-
-create or replace function knowlarity_count_deleted_history() returns trigger
-language plpgsql security definer set search_path = public as $$
-begin
-  insert into knowlarity_source_count_deltas (source_id, credited_at, delta)
-  select source_id, received_at, -count(*)
-  from knowlarity_old_rows where source_id is not null group by 1, 2;
+  select source_id, received_at, case when tg_op = 'DELETE' then -count(*) else count(*) end
+  from knowlarity_rows where source_id is not null group by 1, 2;
   return null;
 end $$;
 
@@ -165,11 +149,11 @@ end $$;
 -- time, not one per row); source/time changes per row, and only when one of them changed, so the
 -- ingest's `update leads_master set updated_at` never calls a function.
 create or replace trigger knowlarity_count_leads_insert after insert on leads_master
-  referencing new table as knowlarity_new_rows
-  for each statement execute function knowlarity_count_inserted_leads();
+  referencing new table as knowlarity_rows
+  for each statement execute function knowlarity_count_lead_rows();
 create or replace trigger knowlarity_count_leads_delete after delete on leads_master
-  referencing old table as knowlarity_old_rows
-  for each statement execute function knowlarity_count_deleted_leads();
+  referencing old table as knowlarity_rows
+  for each statement execute function knowlarity_count_lead_rows();
 create or replace trigger knowlarity_count_leads_update
   after update of source_id, received_at, created_at on leads_master
   for each row
@@ -180,11 +164,11 @@ create or replace trigger knowlarity_count_leads_truncate after truncate on lead
   for each statement execute function knowlarity_count_truncated();
 
 create or replace trigger knowlarity_count_history_insert after insert on lead_sources_history
-  referencing new table as knowlarity_new_rows
-  for each statement execute function knowlarity_count_inserted_history();
+  referencing new table as knowlarity_rows
+  for each statement execute function knowlarity_count_history_rows();
 create or replace trigger knowlarity_count_history_delete after delete on lead_sources_history
-  referencing old table as knowlarity_old_rows
-  for each statement execute function knowlarity_count_deleted_history();
+  referencing old table as knowlarity_rows
+  for each statement execute function knowlarity_count_history_rows();
 create or replace trigger knowlarity_count_history_update
   after update of source_id, received_at on lead_sources_history
   for each row
@@ -274,51 +258,14 @@ begin
     from sources s join knowlarity_source_counts_folded(p_timezone, p_now) c on c.source_id = s.id);
 end $$;
 
--- 0005's knowlarity_get_source, kept under this name: the counts derived from the lead tables.
-create or replace function knowlarity_get_source_derived(
-  p_id bigint, p_timezone text, p_now timestamptz, p_days integer
-) returns jsonb
-language plpgsql stable set search_path = public as $$
-declare
-  v_source sources;
-  v_today date := (p_now at time zone p_timezone)::date;
-  v_day_start timestamptz := v_today::timestamp at time zone p_timezone;
-  v_day_end timestamptz := (v_today + 1)::timestamp at time zone p_timezone;
-  v_counts jsonb;
-  v_result jsonb;
-  v_first timestamptz;
+-- 0005's knowlarity_get_source (counts derived from the lead tables) stays, under this name, as
+-- the path for when the folded counts are not usable. Renamed once: a re-run finds it renamed.
+do $$
 begin
-  select * into v_source from sources where id = p_id;
-  if v_source.id is null then
-    return null;
+  if to_regprocedure('knowlarity_get_source_derived(bigint, text, timestamptz, integer)') is null then
+    alter function knowlarity_get_source(bigint, text, timestamptz, integer)
+      rename to knowlarity_get_source_derived;
   end if;
-  select jsonb_build_object(
-           'totalLeads', count(*),
-           'todaysLeads', count(*) filter (where c.at >= v_day_start and c.at < v_day_end),
-           'lastLeadAt', max(c.at))
-  into v_counts
-  from (select coalesce(l.received_at, l.created_at) as at from leads_master l where l.source_id = p_id
-        union all
-        select h.received_at from lead_sources_history h where h.source_id = p_id) c;
-  v_result := knowlarity_source_api_json(v_source, v_counts);
-  if p_days is not null then
-    v_first := (v_today - (p_days - 1))::timestamp at time zone p_timezone;
-    v_result := v_result || jsonb_build_object('leadsPerDay', (
-      select jsonb_agg(jsonb_build_object('date', to_char(d.day, 'YYYY-MM-DD'),
-                                          'leads', coalesce(n.leads, 0)) order by d.day)
-      from generate_series(v_today - (p_days - 1), v_today, interval '1 day') as d(day)
-      left join (
-        select (c.at at time zone p_timezone)::date as day, count(*) as leads
-        from (select coalesce(l.received_at, l.created_at) as at from leads_master l
-              where l.source_id = p_id
-                and coalesce(l.received_at, l.created_at) >= v_first
-                and coalesce(l.received_at, l.created_at) < v_day_end
-              union all
-              select h.received_at from lead_sources_history h
-              where h.source_id = p_id and h.received_at >= v_first and h.received_at < v_day_end) c
-        group by 1) n on n.day = d.day::date));
-  end if;
-  return v_result;
 end $$;
 
 -- One source with its counts and, with p_days (1..90), its leads on each of the last p_days
