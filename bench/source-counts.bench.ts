@@ -105,7 +105,7 @@ async function loadAndTime(client: Client, from: number, leads: number): Promise
     `insert into leads_master (full_name, phone_number_normalized, source_id, status, received_at, created_at)
      select 'Lead ' || g, (7000000000 + g)::text, 1 + g % ${SOURCES}, 'New', t, t
      from generate_series($1::integer + 1, $2::integer) g,
-          lateral (select now() - make_interval(secs => (g * 7919) % (${DAYS} * 86400)) as t) times`,
+          lateral (select now() - make_interval(secs => ((g::bigint * 7919) % (${DAYS} * 86400))::double precision) as t) times`,
     [from, leads],
   );
   await client.query(
