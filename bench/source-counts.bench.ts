@@ -3,19 +3,19 @@
  *
  *   npm run bench:counts   (tsc -p bench/tsconfig.json && node dist-bench/bench/source-counts.bench.js)
  *
- * On a throwaway database on the PostgreSQL server (BENCH_DATABASE_URL, else TEST_DATABASE_URL,
- * else postgres://postgres@127.0.0.1:5432/test), with 100 sources:
- * 1. loads 100,000 leads and 20,000 history rows over 90 days (through the count triggers, as a
- *    CRM import would) and folds them; times the refresh (fold + copy into `sources`) with
- *    nothing pending and with 1,000 pending credits (a second of calls at 1,000/s), the old
+ * Two throwaway databases on the PostgreSQL server (BENCH_DATABASE_URL, else TEST_DATABASE_URL,
+ * else postgres://postgres@127.0.0.1:5432/test), each with 100 sources:
+ * 1. loads 100,000 leads and 20,000 history rows into one, 1,000,000 and 200,000 into the other,
+ *    over 90 days, through the count triggers (as a CRM import would), and folds them;
+ * 2. times on both, taking turns (A, B, A, B): the refresh (fold + copy into `sources`) with
+ *    nothing pending and with 1,000 pending credits (a second of calls at 1,000/s), the
  *    read-time derivation it replaces (knowlarity_source_lead_counts), and a full recount;
- * 2. grows to 1,000,000 leads and 200,000 history rows and times the same, so the ratio shows
- *    whether the refresh grows with the leads;
- * 3. starts the built service (node dist/main.js, postgres driver, refresh every second) and runs
- *    BENCH_COUNTS_CLIENTS (8) keep-alive clients against GET /sources and GET /sources/:id?days=30
- *    (p50/p99 over HTTP).
+ * 3. starts the built service on the large one (node dist/main.js, postgres driver, the fold
+ *    every second) and runs BENCH_COUNTS_CLIENTS (8) keep-alive clients against GET /health/live
+ *    (the control: HTTP and the machine alone), GET /sources and GET /sources/:id?days=30, two
+ *    rounds each, taking turns.
  * Prints the figures and a last line `RESULT <json>` (read by `npm run bench`), then drops the
- * database. Knobs: BENCH_COUNTS_LEADS (1000000), BENCH_COUNTS_CLIENTS (8), BENCH_SECONDS (8),
+ * databases. Knobs: BENCH_COUNTS_LEADS (1000000), BENCH_COUNTS_CLIENTS (8), BENCH_SECONDS (8),
  * BENCH_WARM_UP_SECONDS (2).
  */
 import { execFileSync } from 'node:child_process';
@@ -57,32 +57,47 @@ export interface SourceCountsResult {
   large: RefreshCost;
   list: LoadResult;
   detail: LoadResult;
+  /** GET /health/live in the same rounds: what the machine and the HTTP stack cost alone. */
+  health: LoadResult;
 }
 
-async function main(): Promise<void> {
-  execFileSync(process.execPath, ['scripts/ensure-built.js'], { cwd: ROOT, stdio: 'inherit' });
+/** A throwaway database on the server, migrated, with the bench's sources. */
+async function createDatabase(): Promise<{ name: string; url: string; client: Client }> {
   const name = `kls_bench_counts_${randomBytes(4).toString('hex')}`;
   await query(SERVER_URL, `create database ${name}`);
   const url = new URL(SERVER_URL);
   url.pathname = `/${name}`;
-  const databaseUrl = url.toString();
-  const client = new Client({ connectionString: databaseUrl });
+  await migrateDatabase(url.toString());
+  const client = new Client({ connectionString: url.toString() });
+  await client.connect();
+  await client.query(`insert into sources (display_name, source_type)
+    select 'Bench source ' || g, 'crm' from generate_series(1, ${SOURCES}) g`);
+  return { name, url: url.toString(), client };
+}
+
+async function main(): Promise<void> {
+  execFileSync(process.execPath, ['scripts/ensure-built.js'], { cwd: ROOT, stdio: 'inherit' });
+  const databases: { name: string; url: string; client: Client }[] = [];
   try {
-    await client.connect();
-    await migrateDatabase(databaseUrl);
-    await client.query(`insert into sources (display_name, source_type)
-      select 'Bench source ' || g, 'crm' from generate_series(1, ${SOURCES}) g`);
-    const small = await loadAndTime(client, 0, Math.round(LEADS / 10));
-    report(small);
-    const large = await loadAndTime(client, small.leads, LEADS);
-    report(large);
+    // Two databases, 100,000 and 1,000,000 leads, timed in alternation so the machine's drift
+    // hits both sizes alike.
+    const small = await createDatabase();
+    databases.push(small);
+    const large = await createDatabase();
+    databases.push(large);
+    await load(small.client, 0, Math.round(LEADS / 10));
+    await load(large.client, 0, LEADS);
+    const [smallCost, largeCost] = await timeRefreshes([small.client, large.client]);
+    report(smallCost);
+    report(largeCost);
     console.log(
-      `refresh 1,000,000 / 100,000 leads: idle ${(large.idleMs / small.idleMs).toFixed(2)}x, ` +
-        `1,000 pending ${(large.pending1000Ms / small.pending1000Ms).toFixed(2)}x ` +
-        `(read-time derivation: ${(large.derivedMs / small.derivedMs).toFixed(2)}x)`,
+      `refresh ${largeCost.leads.toLocaleString('en')} / ${smallCost.leads.toLocaleString('en')} leads: ` +
+        `idle ${(largeCost.idleMs / smallCost.idleMs).toFixed(2)}x, ` +
+        `1,000 pending ${(largeCost.pending1000Ms / smallCost.pending1000Ms).toFixed(2)}x ` +
+        `(read-time derivation: ${(largeCost.derivedMs / smallCost.derivedMs).toFixed(2)}x)`,
     );
-    const { list, detail } = await overHttp(databaseUrl);
-    const result: SourceCountsResult = { small, large, list, detail };
+    const http = await overHttp(large.url);
+    const result: SourceCountsResult = { small: smallCost, large: largeCost, ...http };
     console.log(
       `load average ${loadavg()
         .map((v) => v.toFixed(2))
@@ -90,23 +105,25 @@ async function main(): Promise<void> {
     );
     console.log(`RESULT ${JSON.stringify(result)}`);
   } finally {
-    await client.end().catch(() => undefined);
-    await query(SERVER_URL, `drop database if exists ${name} with (force)`);
+    for (const database of databases) {
+      await database.client.end().catch(() => undefined);
+      await query(SERVER_URL, `drop database if exists ${database.name} with (force)`);
+    }
   }
 }
 
 /**
- * Adds leads up to `leads` (and a history row per five leads) spread over the last 90 days, as
- * one statement each through the triggers, folds them, and times the refresh at that size.
+ * Adds leads `from`+1 to `to` (and a history row per five leads) spread over the last 90 days,
+ * one statement each through the triggers, as a CRM import would, and folds them.
  */
-async function loadAndTime(client: Client, from: number, leads: number): Promise<RefreshCost> {
+async function load(client: Client, from: number, to: number): Promise<void> {
   const started = performance.now();
   await client.query(
     `insert into leads_master (full_name, phone_number_normalized, source_id, status, received_at, created_at)
      select 'Lead ' || g, (7000000000 + g)::text, 1 + g % ${SOURCES}, 'New', t, t
      from generate_series($1::integer + 1, $2::integer) g,
           lateral (select now() - make_interval(secs => ((g::bigint * 7919) % (${DAYS} * 86400))::double precision) as t) times`,
-    [from, leads],
+    [from, to],
   );
   await client.query(
     `insert into lead_sources_history (lead_id, source_id, received_at)
@@ -126,70 +143,84 @@ async function loadAndTime(client: Client, from: number, leads: number): Promise
   await client.query(
     'vacuum analyze leads_master, lead_sources_history, knowlarity_source_count_deltas',
   );
-  const [{ history }] = (
-    await client.query<{ history: string }>('select count(*) as history from lead_sources_history')
-  ).rows;
   console.log(
-    `loaded and folded ${leads.toLocaleString('en')} leads in ${((performance.now() - started) / 1000).toFixed(1)} s (${folds} folds)`,
+    `loaded and folded ${to.toLocaleString('en')} leads in ${((performance.now() - started) / 1000).toFixed(1)} s (${folds} folds)`,
   );
+}
 
-  const refresh = () => client.query('select knowlarity_refresh_source_counts($1)', [ZONE]);
-  const idleMs = await medianMs(50, refresh);
+/** Times the refresh, the old derivation and a recount on each database, alternating between them. */
+async function timeRefreshes(clients: Client[]): Promise<RefreshCost[]> {
+  const refresh = (client: Client) =>
+    client.query('select knowlarity_refresh_source_counts($1)', [ZONE]);
   // A second of calls at 1,000/s: 1,000 new leads, their credits pending as the triggers
   // appended them.
-  const pending1000Ms = await medianMs(20, refresh, () =>
+  const pending = (client: Client) =>
     client.query(
       `insert into leads_master (full_name, source_id, status, received_at, created_at)
        select 'Pending ' || g, 1 + g % ${SOURCES}, 'New', now() - make_interval(secs => g), now()
        from generate_series(1, 1000) g`,
-    ),
-  );
-  const derivedMs = await medianMs(3, () =>
+    );
+  const idle = await alternate(clients, 50, refresh);
+  const pending1000 = await alternate(clients, 20, refresh, pending);
+  const derived = await alternate(clients, 3, (client) =>
     client.query('select knowlarity_source_lead_counts($1)', [ZONE]),
   );
-  const recountStarted = performance.now();
-  let done = false;
-  let begin = true;
-  while (!done) {
-    const { rows } = await client.query<{ r: { done: boolean } }>(
-      'select knowlarity_recount_source_counts($1, now(), 10000, $2) as r',
-      [ZONE, begin],
-    );
-    begin = false;
-    done = rows[0].r.done;
-  }
-  const recountSeconds = (performance.now() - recountStarted) / 1000;
-  const [{ total }] = (
-    await client.query<{ total: string }>('select count(*) as total from leads_master')
-  ).rows;
-  return {
-    leads: Number(total),
-    history: Number(history),
-    idleMs,
-    pending1000Ms,
-    derivedMs,
-    recountSeconds,
-  };
+  const recount = await alternate(clients, 1, async (client) => {
+    let done = false;
+    let begin = true;
+    while (!done) {
+      const { rows } = await client.query<{ r: { done: boolean } }>(
+        'select knowlarity_recount_source_counts($1, now(), 10000, $2) as r',
+        [ZONE, begin],
+      );
+      begin = false;
+      done = rows[0].r.done;
+    }
+  });
+  return Promise.all(
+    clients.map(async (client, i) => {
+      const count = async (table: string) =>
+        Number((await client.query<{ n: string }>(`select count(*) as n from ${table}`)).rows[0].n);
+      return {
+        leads: await count('leads_master'),
+        history: await count('lead_sources_history'),
+        idleMs: idle[i],
+        pending1000Ms: pending1000[i],
+        derivedMs: derived[i],
+        recountSeconds: recount[i] / 1000,
+      };
+    }),
+  );
 }
 
-/** The median of `times` timed runs of `work`, each after an untimed `prepare`. */
-async function medianMs(
+/**
+ * The median ms of `times` timed runs of `work` on each client, the clients taking turns (A, B,
+ * A, B, ...), each run after an untimed `prepare`.
+ */
+async function alternate(
+  clients: Client[],
   times: number,
-  work: () => Promise<unknown>,
-  prepare?: () => Promise<unknown>,
-): Promise<number> {
-  const samples: number[] = [];
+  work: (client: Client) => Promise<unknown>,
+  prepare?: (client: Client) => Promise<unknown>,
+): Promise<number[]> {
+  const samples: number[][] = clients.map(() => []);
   for (let i = 0; i < times; i += 1) {
-    await prepare?.();
-    const started = performance.now();
-    await work();
-    samples.push(performance.now() - started);
+    for (const [index, client] of clients.entries()) {
+      await prepare?.(client);
+      const started = performance.now();
+      await work(client);
+      samples[index].push(performance.now() - started);
+    }
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
+  return samples.map((list) => {
+    list.sort((a, b) => a - b);
+    return list[Math.floor(list.length / 2)];
+  });
 }
 
-async function overHttp(databaseUrl: string): Promise<{ list: LoadResult; detail: LoadResult }> {
+async function overHttp(
+  databaseUrl: string,
+): Promise<{ list: LoadResult; detail: LoadResult; health: LoadResult }> {
   const service = await startService({
     DATABASE_DRIVER: 'postgres',
     DATABASE_URL: databaseUrl,
@@ -201,23 +232,53 @@ async function overHttp(databaseUrl: string): Promise<{ list: LoadResult; detail
   });
   const headers = { 'x-api-key': API_KEY };
   const http = new HttpConnections(service.port, CLIENTS);
+  const paths: Record<'health' | 'list' | 'detail', (i: number) => string> = {
+    health: () => '/health/live',
+    list: () => '/sources',
+    detail: (i) => `/sources/${1 + (i % SOURCES)}?days=30`,
+  };
+  const rounds: Record<string, LoadResult[]> = { health: [], list: [], detail: [] };
   try {
-    const run = (path: (loop: number, i: number) => string) => {
-      let i = 0;
-      return closedLoop(CLIENTS, WARM_UP_SECONDS, SECONDS, async (loop) => {
-        const reply = await http.send(loop, 'GET', path(loop, (i += 1)), headers);
-        return { ok: reply.status === 200 };
-      });
-    };
-    const list = await run(() => '/sources');
-    print(`GET /sources, ${SOURCES} sources`, list);
-    const detail = await run((_, i) => `/sources/${1 + (i % SOURCES)}?days=30`);
-    print('GET /sources/:id?days=30', detail);
-    return { list, detail };
+    // Two rounds of each, taking turns, half the measured time each.
+    for (let round = 0; round < 2; round += 1) {
+      for (const [kind, path] of Object.entries(paths)) {
+        let i = 0;
+        rounds[kind].push(
+          await closedLoop(CLIENTS, WARM_UP_SECONDS, SECONDS / 2, async (loop) => {
+            const reply = await http.send(loop, 'GET', path((i += 1)), headers);
+            return { ok: reply.status === 200 };
+          }),
+        );
+      }
+    }
   } finally {
     http.close();
     await service.stop();
   }
+  const merged = Object.fromEntries(
+    Object.entries(rounds).map(([kind, list]) => [kind, mergeRounds(list)]),
+  ) as { list: LoadResult; detail: LoadResult; health: LoadResult };
+  print('GET /health/live (control)', merged.health);
+  print(`GET /sources, ${SOURCES} sources`, merged.list);
+  print('GET /sources/:id?days=30', merged.detail);
+  return merged;
+}
+
+/** Rounds of one kind as one result: their throughput, and the worst of their percentiles. */
+function mergeRounds(list: LoadResult[]): LoadResult {
+  const seconds = list.reduce((sum, r) => sum + r.seconds, 0);
+  const requests = list.reduce((sum, r) => sum + r.requests, 0);
+  return {
+    ...list[0],
+    seconds,
+    requests,
+    perSecond: requests / seconds,
+    errors: list.reduce((sum, r) => sum + r.errors, 0),
+    p50Ms: Math.max(...list.map((r) => r.p50Ms)),
+    p90Ms: Math.max(...list.map((r) => r.p90Ms)),
+    p99Ms: Math.max(...list.map((r) => r.p99Ms)),
+    maxMs: Math.max(...list.map((r) => r.maxMs)),
+  };
 }
 
 function report(cost: RefreshCost): void {
