@@ -34,16 +34,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { parseIngestConfig } from '../src/config/ingest.config';
-import { loadMigrations, migrate } from '../src/database/migrator';
 import { generateCalls } from '../tools/simulator/call-generator';
 import { KnowlaritySimulator } from '../tools/simulator/simulator-server';
 import { closedLoop, HttpConnections, LoadResult } from './support/closed-loop';
 import { CpuShares, cpuShares, cpuSnapshot, CpuSnapshot, ProcessGroup } from './support/cpu-usage';
 import { LookupStepResult, runLookupStep } from './support/lookup-step';
+import { migrateDatabase } from './support/database';
 import { PostgresCluster, startPostgresCluster } from './support/postgres-cluster';
+import { runSourceCountsStep } from './support/source-counts-step';
+import type { SourceCountsResult } from './source-counts.bench';
 import { ROOT, RunningService, startService } from './support/service-process';
 import {
   ingestStatementFor,
@@ -73,6 +74,13 @@ const SERVICE_NODE_FLAGS = (process.env.BENCH_SERVICE_NODE_FLAGS ?? '').split(' 
 const PG_STATS = process.env.BENCH_PG_STATS === '1';
 /** The connection count the goals and the webhook/ceiling ratio are read at. */
 const GOAL_CONNECTIONS = 64;
+/** Alternating rounds with and without the source-count triggers (with, without, with, ...). */
+const COUNT_ROUNDS = Number(process.env.BENCH_COUNT_ROUNDS ?? 6);
+/** The count triggers on the ingest's tables, switched off in the rounds without counting. */
+const COUNT_TRIGGERS = [
+  'leads_master knowlarity_count_leads_insert',
+  'lead_sources_history knowlarity_count_history_insert',
+];
 
 const TOKEN = randomBytes(24).toString('hex');
 const API_KEY = `bench-${randomBytes(16).toString('hex')}`;
@@ -111,6 +119,9 @@ interface Results {
   /** VmHWM after the webhook phases, before the back-fill. */
   peakRssAfterWebhookBytes?: number;
   lookup?: Omit<LookupStepResult, 'output'>;
+  /** Webhook rounds at 64 connections with the count triggers on and off, alternating. */
+  counts?: { with: LoadResult[]; without: LoadResult[]; ratio: number };
+  sourceCounts?: SourceCountsResult | null;
   pglite?: { webhook: LoadResult[]; peakRssBytes: number };
   goals: Goal[];
 }
@@ -201,6 +212,9 @@ async function main(): Promise<void> {
         KNOWLARITY_API_KEY: simulator.apiKey,
         KNOWLARITY_SR_API_KEY: simulator.srApiKey,
         KNOWLARITY_PAGE_SIZE: '1000',
+        // The counts as deployed: the leased fold every second (the nightly recount off).
+        SOURCE_COUNTS_REFRESH_SECONDS: '1',
+        SOURCE_COUNTS_RECOUNT_AT: 'off',
       },
       { cpuProfileDir: CPU_PROFILE_DIR, nodeFlags: SERVICE_NODE_FLAGS },
     );
@@ -219,6 +233,9 @@ async function main(): Promise<void> {
           print(`webhook (PostgreSQL), ${connections} connections`, result);
           await statements();
         }
+      }
+      if (!SKIP.has('counts')) {
+        results.counts = await countRounds(databaseUrl, service, mix, cpu);
       }
       results.peakRssAfterWebhookBytes = service.peakRssBytes();
       if (!SKIP.has('backfill')) {
@@ -248,6 +265,10 @@ async function main(): Promise<void> {
       console.log('look-up: bench/lookup.bench.ts as a step');
       const step = await runLookupStep(serverUrl, { BENCH_LOG_LEVEL: SERVICE_ENV.LOG_LEVEL });
       results.lookup = { http: step.http, repository: step.repository, exitCode: step.exitCode };
+    }
+    if (!SKIP.has('sourcecounts')) {
+      console.log('source counts: bench/source-counts.bench.ts as a step');
+      results.sourceCounts = await runSourceCountsStep(serverUrl);
     }
   } finally {
     await admin(serverUrl, `drop database if exists ${name} with (force)`).catch(() => undefined);
@@ -344,6 +365,47 @@ async function webhook(
   }
 }
 
+/**
+ * Webhook throughput with the source-count maintenance (the triggers appending deltas, the
+ * service folding them every second) against without it (the triggers disabled), in alternating
+ * rounds at 64 connections, so the machine's drift hits both alike. Ends with the triggers on.
+ */
+async function countRounds(
+  databaseUrl: string,
+  service: RunningService,
+  mix: WebhookMix,
+  cpu: () => CpuSnapshot,
+): Promise<NonNullable<Results['counts']>> {
+  const rounds: { with: LoadResult[]; without: LoadResult[] } = { with: [], without: [] };
+  const setTriggers = async (enabled: boolean) => {
+    for (const trigger of COUNT_TRIGGERS) {
+      await scalar(
+        databaseUrl,
+        `alter table ${trigger.split(' ')[0]} ${enabled ? 'enable' : 'disable'} trigger ${trigger.split(' ')[1]}`,
+      );
+    }
+  };
+  try {
+    for (let round = 0; round < COUNT_ROUNDS; round += 1) {
+      const counting = round % 2 === 0;
+      await setTriggers(counting);
+      const result = await webhook(service, mix, GOAL_CONNECTIONS, WARM_UP_SECONDS, SECONDS, cpu);
+      (counting ? rounds.with : rounds.without).push(result);
+      print(
+        `webhook, ${GOAL_CONNECTIONS} connections, counts ${counting ? 'on' : 'off'} (round ${round + 1})`,
+        result,
+      );
+    }
+  } finally {
+    await setTriggers(true);
+  }
+  const total = (list: LoadResult[]) =>
+    list.reduce((sum, r) => sum + r.requests, 0) / list.reduce((sum, r) => sum + r.seconds, 0);
+  const ratio = total(rounds.with) / total(rounds.without);
+  console.log(`webhook with / without the count maintenance: ${ratio.toFixed(3)}`);
+  return { ...rounds, ratio };
+}
+
 async function backfill(service: RunningService, from: Date, to: Date, cpu: () => CpuSnapshot) {
   const cpuBefore = cpu();
   const started = performance.now();
@@ -390,26 +452,6 @@ async function pglite(): Promise<Results['pglite']> {
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-async function migrateDatabase(databaseUrl: string): Promise<void> {
-  Logger.overrideLogger(['warn', 'error']);
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await migrate(
-      {
-        exec: async (sql) => {
-          await client.query(sql);
-        },
-        query: async <R>(sql: string, params?: unknown[]) =>
-          (await client.query(sql, params)).rows as R[],
-      },
-      loadMigrations(join(ROOT, 'supabase/migrations')),
-    );
-  } finally {
-    await client.end();
   }
 }
 
@@ -543,6 +585,35 @@ function goals(r: Results): Goal[] {
       met: http ? http.p99Ms <= 10 && http.errors === 0 : null,
     });
   }
+  if (r.counts) {
+    list.push({
+      name: 'webhook with / without count maintenance',
+      goal: '≥ 0.95',
+      value: r.counts.ratio.toFixed(3),
+      met: r.counts.ratio >= 0.95,
+    });
+  }
+  const counts = r.sourceCounts;
+  if (counts) {
+    for (const [label, l] of [
+      ['GET /sources p99, 8 clients', counts.list],
+      ['GET /sources/:id?days=30 p99, 8 clients', counts.detail],
+    ] as const) {
+      list.push({
+        name: label,
+        goal: '≤ 10 ms',
+        value: ms(l.p99Ms),
+        met: l.p99Ms <= 10 && l.errors === 0,
+      });
+    }
+    const growth = counts.large.pending1000Ms / counts.small.pending1000Ms;
+    list.push({
+      name: 'refresh cost, 1,000,000 / 100,000 leads',
+      goal: 'the same (≤ 1.5)',
+      value: `${growth.toFixed(2)} (idle ${(counts.large.idleMs / counts.small.idleMs).toFixed(2)})`,
+      met: growth <= 1.5,
+    });
+  }
   if (r.peakRssBytes !== undefined) {
     list.push({
       name: 'service peak RSS',
@@ -606,6 +677,43 @@ function figuresTable(r: Results): string {
       ms(http.maxMs),
       String(http.errors),
     ]);
+  if (r.counts) {
+    const sum = (list: LoadResult[], seconds: number) =>
+      list.reduce((total, l) => total + l.requests, 0) / seconds;
+    const seconds = (list: LoadResult[]) => list.reduce((total, l) => total + l.seconds, 0);
+    for (const [label, list] of [
+      ['on', r.counts.with],
+      ['off', r.counts.without],
+    ] as const) {
+      rows.push([
+        `webhook, ${GOAL_CONNECTIONS} connections, counts ${label} (${list.length} alternating rounds)`,
+        `${perSecond(sum(list, seconds(list)))}/s`,
+        ms(Math.max(...list.map((l) => l.p50Ms))),
+        ms(Math.max(...list.map((l) => l.p99Ms))),
+        ms(Math.max(...list.map((l) => l.maxMs))),
+        String(list.reduce((total, l) => total + l.errors, 0)),
+      ]);
+    }
+    rows.push(['webhook counts on / off', r.counts.ratio.toFixed(3), '', '', '', '']);
+  }
+  const counts = r.sourceCounts;
+  if (counts) {
+    load(
+      `GET /sources, ${counts.large.leads.toLocaleString('en')} leads, 100 sources`,
+      counts.list,
+    );
+    load('GET /sources/:id?days=30', counts.detail);
+    for (const cost of [counts.small, counts.large]) {
+      rows.push([
+        `refresh at ${cost.leads.toLocaleString('en')} leads: idle / 1,000 pending (read-time derivation)`,
+        `${ms(cost.idleMs)} / ${ms(cost.pending1000Ms)} (${ms(cost.derivedMs)})`,
+        '',
+        '',
+        '',
+        '',
+      ]);
+    }
+  }
   if (r.peakRssBytes !== undefined)
     rows.push(['service peak RSS (VmHWM), PostgreSQL run', mib(r.peakRssBytes), '', '', '', '']);
   for (const w of r.pglite?.webhook ?? []) load(`webhook, PGlite, ${w.connections} connections`, w);

@@ -19,12 +19,14 @@ import {
   MigrationEditedError,
 } from '../src/database/migrator';
 import { freshPhone, makeCall, testRules } from './support/calls';
+import { expectedFigures, listedFigures, recountToEnd, ZONE } from './support/source-figures';
 import {
   createPgliteDatabase,
   createServerDatabase,
   describeWithServer,
   pgliteDump,
   serverUrl,
+  sourceLeadCounts,
   TestDatabase,
 } from './support/databases';
 import {
@@ -121,6 +123,20 @@ function copiedMigrations(change: (name: string, sql: string) => string): Migrat
 }
 
 const SECOND = loadMigrations()[1].name;
+
+/**
+ * CRM data from before the service: 3,000 leads over two weeks across three sources (some
+ * without any time), and 750 history rows (some without a time). No received_at column yet.
+ */
+const EXISTING_LEADS = `
+  insert into leads_master (full_name, phone_number_normalized, source_id, created_at)
+  select 'Lead ' || g, '97' || lpad(g::text, 8, '0'), 1 + g % 3,
+         case when g % 97 = 0 then null else timestamptz '2026-11-10T00:00:00Z' + g * interval '7 minutes' end
+  from generate_series(1, 3000) g;
+  insert into lead_sources_history (lead_id, source_id, received_at)
+  select id, 1 + (id + 1) % 3, case when id % 50 = 1 then null else created_at + interval '1 hour' end
+  from leads_master where id % 4 = 1;
+`;
 
 for (const target of targets) {
   (target.available ? describe : describe.skip)(`migrations on ${target.name}`, () => {
@@ -241,6 +257,85 @@ for (const target of targets) {
         expect(crlfOfSecond).toContain('\r\n');
         expect(await fresh.migrate(crlf)).toEqual([]);
         expect(await fresh.migrate(shipped)).toEqual([]);
+      } finally {
+        await fresh.database.close();
+      }
+    });
+
+    it('build the source counts over existing leads in bounded batches, as a full recount, and re-run safely', async () => {
+      const fresh = await target.open();
+      try {
+        await fresh.database.sql(EXISTING_CRM);
+        await fresh.database.sql(EXISTING_LEADS);
+        const now = new Date('2026-11-20T12:00:00Z');
+        await fresh.migrate();
+        const [before] = await fresh.database.sql(
+          'select ready, recount_mode from knowlarity_source_counts_state',
+        );
+        const expectedBefore = await expectedFigures(fresh.database, now);
+        const derived = await listedFigures(fresh.repository, now);
+
+        // The build, 200 rows of each table a batch, while calls keep arriving (new leads and
+        // history rows on existing phones).
+        let batches = 0;
+        let step;
+        do {
+          const ingests = [1, 2].map((n) =>
+            fresh.repository.ingestCall(
+              makeCall(n === 1 ? freshPhone() : `97${String(batches * 7 + 1).padStart(8, '0')}`, {
+                srNumber: '+919600000302',
+                startedAt: new Date(now.getTime() - batches * 3_600_000),
+              }),
+              'webhook',
+              { ...testRules, numberSources: { '+919600000302': 'Google Ads' } },
+              null,
+            ),
+          );
+          step = await fresh.repository.recountSourceCounts(ZONE, now, 200, false);
+          await Promise.all(ingests);
+          batches += 1;
+        } while (!step.done);
+        await fresh.repository.refreshSourceCounts(ZONE, now);
+        const built = await listedFigures(fresh.repository, now);
+        const expected = await expectedFigures(fresh.database, now);
+        const recounted = await sourceLeadCounts(fresh.database, ZONE, now);
+
+        for (const migration of loadMigrations()) await fresh.database.sql(migration.sql);
+        const [after] = await fresh.database.sql(
+          'select ready, recount_mode from knowlarity_source_counts_state',
+        );
+        const rerun = await listedFigures(fresh.repository, now);
+        const check = await recountToEnd(fresh.repository, now, 500);
+
+        expect(before).toEqual({ ready: false, recount_mode: 'build' });
+        expect(derived).toEqual(expectedBefore);
+        expect(batches).toBeGreaterThan(3750 / 400);
+        expect(step).toMatchObject({ done: true, ready: true, mode: 'build' });
+        expect(built).toEqual(expected);
+        expect(
+          new Map(
+            recounted.map((c) => [
+              c.sourceId,
+              {
+                totalLeads: c.totalLeads,
+                todaysLeads: c.todaysLeads,
+                lastLeadAt: c.lastLeadAt && new Date(c.lastLeadAt).toISOString(),
+              },
+            ]),
+          ),
+        ).toEqual(expected);
+        expect([...expected.values()].reduce((sum, f) => sum + f.totalLeads, 0)).toBeGreaterThan(
+          3750,
+        );
+        expect(after).toEqual({ ready: true, recount_mode: null });
+        expect(rerun).toEqual(expected);
+        expect(check).toMatchObject({ mode: 'recount', done: true, differences: {} });
+        const crm = await fresh.database.sql<{ id: number; total: number }>(
+          'select id::int as id, total_leads_count as total from sources order by id',
+        );
+        expect(crm.map((row) => [row.id, row.total])).toEqual(
+          [...expected.entries()].sort(([a], [b]) => a - b).map(([id, f]) => [id, f.totalLeads]),
+        );
       } finally {
         await fresh.database.close();
       }

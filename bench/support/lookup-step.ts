@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { ROOT } from './service-process';
+import { runBenchScript } from './bench-step';
 
 export interface LookupFigures {
   label: string;
@@ -29,23 +27,7 @@ export async function runLookupStep(
   serverUrl: string,
   env: Record<string, string> = {},
 ): Promise<LookupStepResult> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist-bench/bench/lookup.bench.js')], {
-    cwd: ROOT,
-    env: { ...process.env, BENCH_DATABASE_URL: serverUrl, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-    process.stdout.write(
-      chunk
-        .toString()
-        .split('\n')
-        .map((line) => (line ? `    ${line}` : line))
-        .join('\n'),
-    );
-  });
-  const exitCode = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const { output, exitCode } = await runBenchScript('lookup.bench.js', serverUrl, env);
   return {
     http: figuresAfter(output, 'GET /leads'),
     repository: figuresAfter(output, 'repository only'),

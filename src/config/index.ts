@@ -8,6 +8,7 @@ import { knowlarityApiConfig, parseKnowlarityApiConfig } from './knowlarity-api.
 import { loggingConfig, parseLoggingConfig } from './logging.config';
 import { metricsConfig, parseMetricsConfig } from './metrics.config';
 import { parsePollingConfig, pollingConfig } from './polling.config';
+import { parseSourceCountsConfig, sourceCountsConfig } from './source-counts.config';
 import { internalApiConfig, parseInternalApiConfig } from './internal-api.config';
 import { parseRetentionConfig, retentionConfig } from './retention.config';
 import { parseWebhookSecurityConfig, webhookSecurityConfig } from './webhook-security.config';
@@ -23,6 +24,7 @@ export {
   metricsConfig,
   pollingConfig,
   retentionConfig,
+  sourceCountsConfig,
   webhookSecurityConfig,
 };
 
@@ -38,6 +40,7 @@ const concerns = [
   [metricsConfig, parseMetricsConfig],
   [pollingConfig, parsePollingConfig],
   [retentionConfig, parseRetentionConfig],
+  [sourceCountsConfig, parseSourceCountsConfig],
   [webhookSecurityConfig, parseWebhookSecurityConfig],
 ] as const;
 

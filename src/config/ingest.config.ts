@@ -1,6 +1,6 @@
 import { registerAs } from '@nestjs/config';
 import { normalizePhone } from '../knowlarity/phone';
-import { Env, InvalidConfigError, readBoolean, readInt, readList, readString } from './env';
+import { Env, InvalidConfigError, readBoolean, readList, readString } from './env';
 
 /** The CRM rules the ingest function applies, as it receives them (see knowlarity_ingest_call). */
 export interface IngestRules {
@@ -48,10 +48,7 @@ export function parseIngestConfig(env: Env) {
     ignoredCallers: e164List(env, 'KNOWLARITY_IGNORED_CALLERS'),
     outboundCreatesLeads: readBoolean(env, 'KNOWLARITY_OUTBOUND_CREATES_LEADS', false),
   };
-  return {
-    rules,
-    sourceCountsRefreshSeconds: readInt(env, 'SOURCE_COUNTS_REFRESH_SECONDS', 10, { min: 0 }),
-  };
+  return { rules };
 }
 
 export const ingestConfig = registerAs('ingest', () => parseIngestConfig(process.env));

@@ -19,8 +19,10 @@ import {
   LeadView,
   LeaseState,
   Page,
+  RecountStep,
   RunFinish,
   RunStatus,
+  SourceCountsRefresh,
   SourceDetail,
   SourceView,
   StoredCallSummary,
@@ -217,10 +219,33 @@ export abstract class LeadSyncRepository {
     return this.call('knowlarity_purge_sync_runs', { p_before: before, p_limit: limit });
   }
 
-  refreshSourceCounts(timezone: string, now: Date): Promise<{ updated: number }> {
+  /**
+   * Folds up to `limit` pending count deltas into the per-day counts and copies the figures
+   * into sources.total_leads_count / todays_leads_count where they changed.
+   */
+  refreshSourceCounts(timezone: string, now: Date, limit?: number): Promise<SourceCountsRefresh> {
     return this.call('knowlarity_refresh_source_counts', {
       p_timezone: timezone,
       p_now: now.toISOString(),
+      p_limit: limit,
+    });
+  }
+
+  /**
+   * One bounded batch of the source-count recount (or of the first build); `begin` starts a
+   * recount unless one is running. Call until `done`.
+   */
+  recountSourceCounts(
+    timezone: string,
+    now: Date,
+    batchRows: number,
+    begin: boolean,
+  ): Promise<RecountStep> {
+    return this.call('knowlarity_recount_source_counts', {
+      p_timezone: timezone,
+      p_now: now.toISOString(),
+      p_batch_rows: batchRows,
+      p_begin: begin,
     });
   }
 
@@ -269,12 +294,12 @@ export abstract class LeadSyncRepository {
     return this.call('knowlarity_get_call', { p_call_id: callId });
   }
 
-  /** Every source with the derived counts ("today" is `now`'s day in `timezone`). */
+  /** Every source with its counts ("today" is `now`'s day in `timezone`). */
   listSources(timezone: string, now: Date): Promise<SourceView[]> {
     return this.call('knowlarity_list_sources', { p_timezone: timezone, p_now: now });
   }
 
-  /** One source with its derived counts and, given `days`, its leads per day; or null. */
+  /** One source with its counts and, given `days`, its leads per day; or null. */
   getSource(id: number, timezone: string, now: Date, days?: number): Promise<SourceDetail | null> {
     return this.call('knowlarity_get_source', {
       p_id: id,

@@ -53,6 +53,41 @@ export interface DeliveryFilter {
   before?: number;
 }
 
+export interface SourceLeadCount {
+  sourceId: number;
+  totalLeads: number;
+  todaysLeads: number;
+  lastLeadAt: string | null;
+}
+
+/** What one refresh of the source counts did (knowlarity_refresh_source_counts). */
+export interface SourceCountsRefresh {
+  /** Pending deltas folded into the per-day counts. */
+  folded: number;
+  /** True when more deltas were pending than one refresh folds: call again. */
+  more: boolean;
+  /** `sources` rows whose total_leads_count / todays_leads_count changed. */
+  updated: number;
+  /** False until the counts are built (reads derive them meanwhile). */
+  ready: boolean;
+  recountMode: RecountMode | null;
+  recountFinishedAt: string | null;
+}
+
+export type RecountMode = 'build' | 'recount';
+
+/** One batch of a recount (knowlarity_recount_source_counts). */
+export interface RecountStep {
+  /** The recount this batch belonged to; null when none was running and none was begun. */
+  mode: RecountMode | null;
+  done: boolean;
+  /** The source the next batch starts at. */
+  sourceId: number | null;
+  /** Recounted minus held, by source id, for the recount so far (drift; empty for a build). */
+  differences: Record<string, number>;
+  ready: boolean;
+}
+
 export interface IngestItem {
   call: CallEvent;
   raw: unknown;

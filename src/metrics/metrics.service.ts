@@ -61,6 +61,15 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly sourceCountDriftGauge = new Gauge({
+    name: 'knowlarity_source_count_drift',
+    help:
+      'Leads the last source-count recount found the counts missing (+) or holding extra (-), ' +
+      'by source id; sources without drift have no series.',
+    labelNames: ['source_id'] as const,
+    registers: [this.registry],
+  });
+
   constructor(private readonly clock: Clock) {
     collectDefaultMetrics({ register: this.registry, prefix: 'knowlarity_' });
     const lagSeconds = () =>
@@ -101,6 +110,14 @@ export class MetricsService {
 
   databaseError(kind: 'unavailable' | 'error'): void {
     this.databaseErrors.inc({ kind });
+  }
+
+  /** Replaces the drift series with what the last recount found. */
+  sourceCountDrift(differences: { sourceId: number; difference: number }[]): void {
+    this.sourceCountDriftGauge.reset();
+    for (const { sourceId, difference } of differences) {
+      this.sourceCountDriftGauge.set({ source_id: String(sourceId) }, difference);
+    }
   }
 
   render(): Promise<string> {

@@ -3,6 +3,7 @@ import {
   ConflictException,
   Controller,
   Get,
+  HttpCode,
   NotFoundException,
   Param,
   Post,
@@ -14,8 +15,10 @@ import { IdParams } from '../common/dto/id.params';
 import { InternalApiKeyGuard } from '../common/guards/internal-api-key.guard';
 import { ApiErrorResponse, ApiInternalKey } from '../common/openapi';
 import { CreateSourceBody } from './dto/create-source.body';
+import { RecountDto } from './dto/recount.dto';
 import { SourceDetailDto, SourceDto } from './dto/source.dto';
 import { SourceDetailQuery } from './dto/source-detail.query';
+import { SourceCountsRecounter } from './source-counts.recounter';
 import { SourcesService } from './sources.service';
 
 @ApiTags('sources')
@@ -23,7 +26,10 @@ import { SourcesService } from './sources.service';
 @Controller('sources')
 @UseGuards(InternalApiKeyGuard)
 export class SourcesController {
-  constructor(private readonly sources: SourcesService) {}
+  constructor(
+    private readonly sources: SourcesService,
+    private readonly recounter: SourceCountsRecounter,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Every source with totalLeads, todaysLeads and lastLeadAt' })
@@ -46,6 +52,17 @@ export class SourcesController {
       throw new NotFoundException({ code: 'source_not_found', message: `No source ${id}.` });
     }
     return source;
+  }
+
+  @Post('recount')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Recounts every source from the lead tables now, correcting and reporting drift',
+  })
+  @ApiOkResponse({ type: RecountDto })
+  @ApiErrorResponse(409, 'A recount is already running', 'recount_in_progress')
+  recount(): Promise<RecountDto> {
+    return this.recounter.recount('manual');
   }
 
   @Post()

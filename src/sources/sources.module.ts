@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
+import { SourceCountsRecounter } from './source-counts.recounter';
 import { SourceCountsRefresher } from './source-counts.refresher';
 import { SourcesController } from './sources.controller';
 import { SourcesService } from './sources.service';
 
 @Module({
   controllers: [SourcesController],
-  providers: [SourceCountsRefresher, SourcesService],
-  exports: [SourceCountsRefresher],
+  providers: [SourceCountsRecounter, SourceCountsRefresher, SourcesService],
+  exports: [SourceCountsRefresher, SourceCountsRecounter],
 })
 export class SourcesModule {}

@@ -10,8 +10,9 @@ import {
 } from '../database/lead-sync.repository';
 
 /**
- * Sources with the exact, derived lead counts ("today" is the clock's day in BUSINESS_TIMEZONE),
- * never the copies the refresher keeps in the sources table for the CRM's own screens.
+ * Sources with their exact lead counts ("today" is the clock's day in BUSINESS_TIMEZONE): the
+ * per-day counts plus the changes not folded yet, never the copies the refresher keeps in the
+ * sources table for the CRM's own screens.
  */
 @Injectable()
 export class SourcesService {

@@ -14,6 +14,7 @@ export const SHIPPED_MIGRATIONS = [
   '0003_delivery_inspection.sql',
   '0004_knowlarity_sync.sql',
   '0005_lookups.sql',
+  '0006_source_day_counts.sql',
   '0007_retention.sql',
   '0009_tidy.sql',
 ];

@@ -25,6 +25,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   invalid_window: HttpStatus.BAD_REQUEST,
   sync_in_progress: HttpStatus.CONFLICT,
   sync_not_configured: HttpStatus.CONFLICT,
+  recount_in_progress: HttpStatus.CONFLICT,
   knowlarity_credentials: HttpStatus.BAD_GATEWAY,
   knowlarity_unavailable: HttpStatus.BAD_GATEWAY,
   knowlarity_bad_response: HttpStatus.BAD_GATEWAY,

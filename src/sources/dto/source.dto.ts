@@ -12,7 +12,7 @@ export class SourceRefDto implements SourceRef {
   sourceType!: string;
 }
 
-/** A source with its lead counts, derived from leads and history rows at read time. */
+/** A source with its lead counts (its leads and history rows), exact at read time. */
 export class SourceDto extends SourceRefDto implements SourceView {
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   createdAt!: string | null;
