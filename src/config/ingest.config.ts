@@ -51,6 +51,12 @@ export function parseIngestConfig(env: Env) {
   return {
     rules,
     sourceCountsRefreshSeconds: readInt(env, 'SOURCE_COUNTS_REFRESH_SECONDS', 10, { min: 0 }),
+    // Deliveries that arrive while an ingest is in flight go together in one transaction, at
+    // most this many (1: every delivery alone). See src/ingest/ingest-batcher.ts.
+    batchMax: readInt(env, 'INGEST_BATCH_MAX', 64, { min: 1, max: 1000 }),
+    // Batches in flight at once: enough to keep a server's cores busy, few enough that each
+    // batch gathers many deliveries. The embedded database always takes one at a time.
+    batchesInFlight: readInt(env, 'INGEST_BATCHES_IN_FLIGHT', 2, { min: 1, max: 64 }),
   };
 }
 

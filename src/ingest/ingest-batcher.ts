@@ -1,0 +1,108 @@
+import {
+  isTransactionConflict,
+  StorageError,
+  StorageUnavailableError,
+} from '../database/storage.errors';
+
+/** One entry per item sent, in order: a result, or the error that item alone failed with. */
+export type BatchEntry<R> = R | { error: { code: string; message: string } };
+
+/** Runs one batch in one transaction; rejects only when the whole batch failed. */
+export type RunBatch<I, R> = (items: I[]) => Promise<BatchEntry<R>[]>;
+
+export interface IngestBatcherOptions {
+  /** The most items in one batch; 1 sends every item alone. */
+  maxBatch: number;
+  /** How many batches may be in flight at once (a single-connection database: 1). */
+  maxInFlight: number;
+}
+
+interface Waiting<I, R> {
+  item: I;
+  resolve: (result: R) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit. An item that finds a free lane (fewer than `maxInFlight` batches in flight) is
+ * sent at once, alone: no added latency when idle. Items that arrive while every lane is busy
+ * wait and leave together, up to `maxBatch` of them, as soon as a lane frees: the busier the
+ * service, the more each transaction (its commit, round trip and function start-up) carries.
+ *
+ * Every caller's promise settles with its own item's outcome, after its batch committed. An
+ * item the database rejected fails alone; a batch that failed as a whole (the database
+ * unreachable, say) fails every item in it and nothing else. A deadlock or serialization
+ * failure is retried once; if it happens again, the batch's items fail as "unavailable" (retry
+ * later) rather than as an error.
+ */
+export class IngestBatcher<I, R> {
+  private waiting: Waiting<I, R>[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly run: RunBatch<I, R>,
+    private readonly options: IngestBatcherOptions,
+  ) {}
+
+  submit(item: I): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.waiting.push({ item, resolve, reject });
+      if (this.inFlight < this.options.maxInFlight) this.dispatch();
+    });
+  }
+
+  /** Items waiting for a lane (for tests and metrics). */
+  get backlog(): number {
+    return this.waiting.length;
+  }
+
+  private dispatch(): void {
+    const batch =
+      this.waiting.length <= this.options.maxBatch
+        ? this.waiting
+        : this.waiting.slice(0, this.options.maxBatch);
+    this.waiting = batch === this.waiting ? [] : this.waiting.slice(this.options.maxBatch);
+    this.inFlight += 1;
+    void this.send(batch).finally(() => {
+      this.inFlight -= 1;
+      if (this.waiting.length > 0) this.dispatch();
+    });
+  }
+
+  private async send(batch: Waiting<I, R>[]): Promise<void> {
+    let entries: BatchEntry<R>[];
+    try {
+      entries = await this.runRetryingConflicts(batch.map((waiting) => waiting.item));
+    } catch (error) {
+      for (const waiting of batch) waiting.reject(error);
+      return;
+    }
+    batch.forEach((waiting, index) => {
+      const entry = entries[index];
+      if (isBatchError(entry)) {
+        waiting.reject(new StorageError(entry.error.message, entry.error.code));
+      } else {
+        waiting.resolve(entry);
+      }
+    });
+  }
+
+  private async runRetryingConflicts(items: I[]): Promise<BatchEntry<R>[]> {
+    try {
+      return await this.run(items);
+    } catch (error) {
+      if (!isTransactionConflict(error)) throw error;
+    }
+    try {
+      return await this.run(items);
+    } catch (error) {
+      throw isTransactionConflict(error) ? new StorageUnavailableError(error) : error;
+    }
+  }
+}
+
+function isBatchError<R>(
+  entry: BatchEntry<R>,
+): entry is { error: { code: string; message: string } } {
+  return typeof entry === 'object' && entry !== null && 'error' in entry;
+}
