@@ -57,34 +57,26 @@ export class IngestBatcher<I, R> {
   }
 
   private dispatch(): void {
-    const batch =
-      this.waiting.length <= this.options.maxBatch
-        ? this.waiting
-        : this.waiting.slice(0, this.options.maxBatch);
-    this.waiting = batch === this.waiting ? [] : this.waiting.slice(this.options.maxBatch);
+    const { maxBatch } = this.options;
+    const batch = this.waiting.length <= maxBatch ? this.waiting : this.waiting.slice(0, maxBatch);
+    this.waiting = batch === this.waiting ? [] : this.waiting.slice(maxBatch);
     this.inFlight += 1;
-    void this.send(batch).finally(() => {
-      this.inFlight -= 1;
-      if (this.waiting.length > 0) this.dispatch();
-    });
+    // The lane is freed before the callers hear back, so the next batch is already on its way.
+    this.runRetryingConflicts(batch.map((waiting) => waiting.item)).then(
+      (entries) => {
+        this.release();
+        batch.forEach((waiting, index) => settle(waiting, entries[index]));
+      },
+      (error: unknown) => {
+        this.release();
+        for (const waiting of batch) waiting.reject(error);
+      },
+    );
   }
 
-  private async send(batch: Waiting<I, R>[]): Promise<void> {
-    let entries: BatchEntry<R>[];
-    try {
-      entries = await this.runRetryingConflicts(batch.map((waiting) => waiting.item));
-    } catch (error) {
-      for (const waiting of batch) waiting.reject(error);
-      return;
-    }
-    batch.forEach((waiting, index) => {
-      const entry = entries[index];
-      if (isBatchError(entry)) {
-        waiting.reject(new StorageError(entry.error.message, entry.error.code));
-      } else {
-        waiting.resolve(entry);
-      }
-    });
+  private release(): void {
+    this.inFlight -= 1;
+    if (this.waiting.length > 0) this.dispatch();
   }
 
   private async runRetryingConflicts(items: I[]): Promise<BatchEntry<R>[]> {
@@ -99,6 +91,11 @@ export class IngestBatcher<I, R> {
       throw isTransactionConflict(error) ? new StorageUnavailableError(error) : error;
     }
   }
+}
+
+function settle<I, R>(waiting: Waiting<I, R>, entry: BatchEntry<R>): void {
+  if (isBatchError(entry)) waiting.reject(new StorageError(entry.error.message, entry.error.code));
+  else waiting.resolve(entry);
 }
 
 function isBatchError<R>(
