@@ -12,6 +12,7 @@ import { MetricsModule } from './metrics/metrics.module';
 import { LoggingModule } from './logging/logging.module';
 import { SourcesModule } from './sources/sources.module';
 import { SyncModule } from './sync/sync.module';
+import { isWebhookReceivingPath } from './webhooks/webhook-request';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -32,7 +33,10 @@ export class AppModule {
           load: configNamespaces,
           validate: validateEnvironment,
         }),
-        LoggingModule.forRoot({ destination: options.logDestination }),
+        LoggingModule.forRoot({
+          destination: options.logDestination,
+          writesOwnLine: isWebhookReceivingPath,
+        }),
         ScheduleModule.forRoot(),
         CommonModule.forRoot({ backgroundJobs: options.backgroundJobs ?? true }),
         DatabaseModule,

@@ -40,7 +40,11 @@ describe('logs of a full run', () => {
       signatures.push(signHex(SECRET, body));
       await fetch(`${running.url}/webhooks/knowlarity/${TOKEN}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-knowlarity-signature': signatures[0] },
+        headers: {
+          'content-type': 'application/json',
+          'x-knowlarity-signature': signatures[0],
+          'x-request-id': 'log-delivery-a',
+        },
         body,
       });
       const query = `caller_id=%2B91${phones[1]}&callid=log-call-b`;
@@ -71,6 +75,10 @@ describe('logs of a full run', () => {
     expect(lines.length).toBeGreaterThan(10);
     expect(log).toContain(`******${phones[0].slice(-4)}`);
     expect(lines.filter((l) => l.includes('"requestId"')).length).toBeGreaterThanOrEqual(6);
+    // One line per delivery: its outcome, with its request id (no separate "request completed").
+    const deliveryLines = lines.filter((l) => l.includes('"requestId":"log-delivery-a"'));
+    expect(deliveryLines).toHaveLength(1);
+    expect(deliveryLines[0]).toContain('lead_created');
     for (const phone of phones) expect(log).not.toContain(phone);
     for (const signature of signatures) expect(log).not.toContain(signature);
     expect(log).not.toContain(TOKEN);

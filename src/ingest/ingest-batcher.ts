@@ -51,11 +51,6 @@ export class IngestBatcher<I, R> {
     });
   }
 
-  /** Items waiting for a lane (for tests and metrics). */
-  get backlog(): number {
-    return this.waiting.length;
-  }
-
   private dispatch(): void {
     const { maxBatch } = this.options;
     const batch = this.waiting.length <= maxBatch ? this.waiting : this.waiting.slice(0, maxBatch);
@@ -65,6 +60,13 @@ export class IngestBatcher<I, R> {
     this.runRetryingConflicts(batch.map((waiting) => waiting.item)).then(
       (entries) => {
         this.release();
+        if (entries.length !== batch.length) {
+          const error = new StorageError(
+            `A batch of ${batch.length} got ${entries.length} results`,
+          );
+          for (const waiting of batch) waiting.reject(error);
+          return;
+        }
         batch.forEach((waiting, index) => settle(waiting, entries[index]));
       },
       (error: unknown) => {
