@@ -121,6 +121,8 @@ interface Target {
   server: RunningService;
   mix: WebhookMix;
   duplicateLeads: () => Promise<number>;
+  /** Transactions and calls so far (the service's batch-size histogram); the naive has none. */
+  batches?: () => Promise<{ transactions: number; calls: number }>;
 }
 
 async function main(): Promise<void> {
@@ -258,6 +260,7 @@ function target(name: string, server: RunningService, databaseUrl: string): Targ
     name,
     server,
     mix: new WebhookMix(WEBHOOK_PATH, MIX_FIRST_PHONE),
+    batches: name === 'naive' ? undefined : () => batchesOf(server),
     duplicateLeads: async () =>
       Number(
         await scalar(
@@ -278,13 +281,35 @@ async function alternate(
   for (let round = 0; round < ROUNDS; round++) {
     for (const [index, t] of targets.entries()) {
       const before = await t.duplicateLeads();
+      const batchesBefore = await t.batches?.();
       const result = await webhook(t, connections, WARM_UP_SECONDS, SECONDS, groups);
-      const measured = { ...result, duplicateLeads: (await t.duplicateLeads()) - before };
+      const batchesAfter = await t.batches?.();
+      const measured: Round = {
+        ...result,
+        duplicateLeads: (await t.duplicateLeads()) - before,
+        callsPerTransaction:
+          batchesBefore && batchesAfter
+            ? (batchesAfter.calls - batchesBefore.calls) /
+              (batchesAfter.transactions - batchesBefore.transactions)
+            : undefined,
+      };
       rounds[index].push(measured);
       print(`${t.name}, ${connections} connections, round ${round + 1}`, measured);
     }
   }
   return rounds.map((r) => meanOf(connections, r));
+}
+
+/** The service's batch-size histogram: group-commit transactions and the calls they carried. */
+async function batchesOf(server: RunningService): Promise<{ transactions: number; calls: number }> {
+  const page = await (
+    await fetch(`http://127.0.0.1:${server.port}/metrics`, { headers: { 'x-api-key': API_KEY } })
+  ).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(page)?.[1] ?? 0);
+  return {
+    transactions: read('knowlarity_ingest_batch_size_count'),
+    calls: read('knowlarity_ingest_batch_size_sum'),
+  };
 }
 
 async function warmUp(t: Target, groups: Record<string, ProcessGroup>): Promise<void> {
@@ -434,6 +459,7 @@ async function pglite(): Promise<Results['pglite']> {
       name: index === 0 ? 'PGlite, group commit' : 'PGlite, INGEST_BATCH_MAX=1',
       server,
       mix: new WebhookMix(WEBHOOK_PATH, MIX_FIRST_PHONE),
+      batches: () => batchesOf(server),
       // One connection: PGlite cannot race, so a duplicate would be a bug, not a race.
       duplicateLeads: async () => 0,
     }));
@@ -577,15 +603,25 @@ function describeMachine(m: Record<string, unknown>): string {
   );
 }
 
-function print(label: string, r: LoadResult): void {
+function print(label: string, r: LoadResult & Partial<Round>): void {
   const outcomes = Object.entries(r.outcomes)
     .sort(([, a], [, b]) => b - a)
     .map(([key, count]) => `${key} ${count}`)
     .join(', ');
   console.log(
     `${label}: ${perSecond(r.perSecond)}/s, p50 ${ms(r.p50Ms)}, p99 ${ms(r.p99Ms)}, ` +
-      `max ${ms(r.maxMs)}, errors ${r.errors}\n  ${outcomes}` +
-      (r.cpu ? `\n  cores used: ${describeCpu(r.cpu)}` : ''),
+      `max ${ms(r.maxMs)}, errors ${r.errors}` +
+      (r.duplicateLeads === undefined ? '' : `, duplicate leads ${r.duplicateLeads}`) +
+      (r.callsPerTransaction === undefined
+        ? ''
+        : `, ${r.callsPerTransaction.toFixed(1)} calls per transaction`) +
+      `\n  ${outcomes}` +
+      (r.cpu
+        ? `\n  cores used: ${describeCpu(r.cpu)}` +
+          (r.cpu.server === undefined
+            ? ''
+            : `; server CPU ${((r.cpu.server / r.perSecond) * 1000).toFixed(3)} ms a request`)
+        : ''),
   );
 }
 

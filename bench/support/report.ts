@@ -5,6 +5,8 @@ import type { LookupStepResult } from './lookup-step';
 /** One measured round of one target: the load figures and the duplicate leads it created. */
 export interface Round extends LoadResult {
   duplicateLeads: number;
+  /** Mean calls per ingest transaction (the service's group commit); undefined for the naive. */
+  callsPerTransaction?: number;
 }
 
 /** The rounds of one target at one connection count, and their mean. */
@@ -85,6 +87,9 @@ export function meanOf(connections: number, rounds: Round[]): Measured {
       maxMs: Math.max(...rounds.map((r) => r.maxMs)),
       errors: rounds.reduce((sum, r) => sum + r.errors, 0),
       duplicateLeads: rounds.reduce((sum, r) => sum + r.duplicateLeads, 0),
+      callsPerTransaction: rounds.every((r) => r.callsPerTransaction !== undefined)
+        ? avg((r) => r.callsPerTransaction!)
+        : undefined,
       outcomes,
       cpu,
     },
@@ -168,8 +173,8 @@ export function figuresTable(r: Results): string {
   const lines: string[] = [];
   if (r.compare.length > 0) {
     lines.push(
-      '| connections | naive req/s | service req/s | ratio | naive p50 | service p50 | naive p99 | service p99 | p99 ratio | errors naive / service | duplicate leads naive / service |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
+      '| connections | naive req/s | service req/s | ratio | naive p50 | service p50 | naive p99 | service p99 | p99 ratio | errors naive / service | duplicate leads naive / service | service calls per transaction |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const { connections, naive, service } of r.compare) {
       const n = naive.mean;
@@ -177,7 +182,7 @@ export function figuresTable(r: Results): string {
       lines.push(
         `| ${connections} | ${perSecond(n.perSecond)} | ${perSecond(s.perSecond)} | ${ratio(s.perSecond / n.perSecond)} | ` +
           `${ms(n.p50Ms)} | ${ms(s.p50Ms)} | ${ms(n.p99Ms)} | ${ms(s.p99Ms)} | ${ratio(s.p99Ms / n.p99Ms)} | ` +
-          `${n.errors} / ${s.errors} | ${n.duplicateLeads} / ${s.duplicateLeads} |`,
+          `${n.errors} / ${s.errors} | ${n.duplicateLeads} / ${s.duplicateLeads} | ${s.callsPerTransaction?.toFixed(1) ?? '?'} |`,
       );
     }
     lines.push('');
@@ -195,6 +200,7 @@ export function figuresTable(r: Results): string {
         ms(l.p50Ms),
         ms(l.p99Ms),
         String(l.errors),
+        l.callsPerTransaction?.toFixed(1) ?? '',
       ]);
     }
   }
@@ -234,7 +240,10 @@ export function figuresTable(r: Results): string {
   if (r.peakRssBytes !== undefined)
     rows.push(['service peak RSS (VmHWM), PostgreSQL comparison', mib(r.peakRssBytes), '', '', '']);
   if (rows.length > 0) {
-    lines.push('| measure | throughput | p50 | p99 | errors |', '|---|---|---|---|---|');
+    lines.push(
+      '| measure | throughput | p50 | p99 | errors | calls per transaction |',
+      '|---|---|---|---|---|---|',
+    );
     lines.push(...rows.map((row) => `| ${row.join(' | ')} |`), '');
   }
   lines.push(

@@ -59,6 +59,7 @@ export class CallIngestService {
 
   /** A batch of one is the single-call function: no batch machinery when the service is idle. */
   private async ingestTogether(items: BatchIngestItem[]): Promise<BatchIngestEntry[]> {
+    this.metrics.ingestBatch(items.length);
     if (items.length > 1) return this.repository.ingestBatch(items, this.config.rules);
     const [{ call, arrivalPath, raw, delivery }] = items;
     return [await this.repository.ingestCall(call, arrivalPath, this.config.rules, raw, delivery)];
