@@ -30,11 +30,13 @@ class ManualRunner {
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('IngestBatcher', () => {
-  it('sends an item at once when a lane is free, and gathers those that arrive meanwhile', async () => {
+  it('sends an item when a lane is free, and gathers those that arrive meanwhile', async () => {
     const runner = new ManualRunner();
     const batcher = new IngestBatcher(runner.run, { maxBatch: 3, maxInFlight: 1 });
 
-    const results = [1, 2, 3, 4, 5, 6].map((item) => batcher.submit(item));
+    const first = batcher.submit(1);
+    await tick();
+    const results = [first, ...[2, 3, 4, 5, 6].map((item) => batcher.submit(item))];
     expect(runner.batches).toEqual([[1]]);
     runner.answer();
     await tick();
@@ -47,11 +49,30 @@ describe('IngestBatcher', () => {
     expect(runner.batches).toEqual([[1], [2, 3, 4], [5, 6]]);
   });
 
+  it('sends the items submitted in one turn of the event loop together', async () => {
+    const runner = new ManualRunner();
+    const batcher = new IngestBatcher(runner.run, { maxBatch: 2, maxInFlight: 1 });
+
+    const results = [1, 2, 3].map((item) => batcher.submit(item));
+    await tick();
+    runner.answer();
+    await tick();
+    runner.answer();
+
+    expect(await Promise.all(results)).toEqual(['done 1', 'done 2', 'done 3']);
+    expect(runner.batches).toEqual([[1, 2], [3]]);
+  });
+
   it('keeps up to maxInFlight batches in flight', async () => {
     const runner = new ManualRunner();
     const batcher = new IngestBatcher(runner.run, { maxBatch: 10, maxInFlight: 2 });
 
-    const results = [1, 2, 3, 4].map((item) => batcher.submit(item));
+    const results = [batcher.submit(1)];
+    await tick();
+    results.push(batcher.submit(2));
+    await tick();
+    results.push(batcher.submit(3), batcher.submit(4));
+    await tick();
     expect(runner.batches).toEqual([[1], [2]]);
     runner.answer();
     runner.answer();
@@ -66,6 +87,7 @@ describe('IngestBatcher', () => {
     const runner = new ManualRunner();
     const batcher = new IngestBatcher(runner.run, { maxBatch: 10, maxInFlight: 1 });
     void batcher.submit(0);
+    await tick();
     const results = [1, 2, 3].map((item) => batcher.submit(item).catch((error: unknown) => error));
     runner.answer();
     await tick();
@@ -86,12 +108,14 @@ describe('IngestBatcher', () => {
     const unavailable = new StorageUnavailableError();
 
     void batcher.submit(0);
+    await tick();
     const failed = [1, 2].map((item) => batcher.submit(item).catch((error: unknown) => error));
     runner.answer();
     await tick();
     runner.fail(unavailable);
     expect(await Promise.all(failed)).toEqual([unavailable, unavailable]);
     const later = batcher.submit(3);
+    await tick();
     runner.answer();
 
     expect(await later).toBe('done 3');
@@ -103,12 +127,14 @@ describe('IngestBatcher', () => {
     const deadlock = new StorageError('deadlock detected', '40P01');
 
     const retried = batcher.submit(1);
+    await tick();
     runner.fail(deadlock);
     await tick();
     runner.answer();
     expect(await retried).toBe('done 1');
 
     const given = batcher.submit(2).catch((error: unknown) => error);
+    await tick();
     runner.fail(new StorageError('could not serialize access', '40001'));
     await tick();
     runner.fail(deadlock);

@@ -25,7 +25,8 @@ interface Waiting<I, R> {
 
 /**
  * Group commit. An item that finds a free lane (fewer than `maxInFlight` batches in flight) is
- * sent at once, alone: no added latency when idle. Items that arrive while every lane is busy
+ * sent at once (at the end of the current turn of the event loop, with any other item that
+ * arrived in the same turn): no added latency when idle. Items that arrive while every lane is busy
  * wait and leave together, up to `maxBatch` of them, as soon as a lane frees: the busier the
  * service, the more each transaction (its commit, round trip and function start-up) carries.
  *
@@ -38,6 +39,7 @@ interface Waiting<I, R> {
 export class IngestBatcher<I, R> {
   private waiting: Waiting<I, R>[] = [];
   private inFlight = 0;
+  private scheduled = false;
 
   constructor(
     private readonly run: RunBatch<I, R>,
@@ -47,7 +49,16 @@ export class IngestBatcher<I, R> {
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
-      if (this.inFlight < this.options.maxInFlight) this.dispatch();
+      if (this.inFlight < this.options.maxInFlight && !this.scheduled) {
+        // Leaves at the end of this turn of the event loop, with every delivery parsed in it.
+        // PGlite runs its queries on this thread: a batch sent from inside the first request's
+        // callback would finish before the next request of the same turn were even read.
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          if (this.waiting.length > 0 && this.inFlight < this.options.maxInFlight) this.dispatch();
+        });
+      }
     });
   }
 
