@@ -4,13 +4,17 @@
  * (a package under node_modules, Node's own modules, the service's dist/, or V8's pseudo-frames
  * such as "(garbage collector)" and "(idle)").
  *
- *   node dist-bench/bench/cpu-profile-summary.js <file.cpuprofile> [top=25]
+ *   node dist-bench/bench/cpu-profile-summary.js <file.cpuprofile> [top=25] [from-seconds=0]
+ *
+ * `from-seconds` skips the start of the profile (boot and warm-up), so only the steady state is
+ * summarised. Inclusive time (the samples a function is on the stack of) is listed too.
  */
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -20,7 +24,7 @@ interface CpuProfile {
 }
 
 function main(): void {
-  const [file, topArg] = process.argv.slice(2);
+  const [file, topArg, fromArg] = process.argv.slice(2);
   if (!file) {
     console.error('Usage: node dist-bench/bench/cpu-profile-summary.js <file.cpuprofile> [top]');
     process.exitCode = 2;
@@ -30,18 +34,31 @@ function main(): void {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parents.set(child, node.id);
+  const fromUs = Number(fromArg ?? 0) * 1e6;
+
   // Each sample's time is the delta to the next sample, attributed to the sampled (leaf) node.
   const selfUs = new Map<number, number>();
+  const inclusive = new Map<string, number>();
+  let elapsed = 0;
   for (let i = 0; i < profile.samples.length; i++) {
+    elapsed += profile.timeDeltas[i] ?? 0;
+    if (elapsed < fromUs) continue;
     const delta = profile.timeDeltas[i + 1] ?? 0;
     selfUs.set(profile.samples[i], (selfUs.get(profile.samples[i]) ?? 0) + delta);
+    const onStack = new Set<string>();
+    for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parents.get(id))
+      onStack.add(frameName(byId.get(id)!));
+    for (const name of onStack) inclusive.set(name, (inclusive.get(name) ?? 0) + delta);
   }
   const functions = new Map<string, number>();
   const places = new Map<string, number>();
   let total = 0;
   for (const [id, us] of selfUs) {
-    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
-    const name = `${functionName || '(anonymous)'} ${shortUrl(url)}${url ? `:${lineNumber + 1}` : ''}`;
+    const { functionName, url } = byId.get(id)!.callFrame;
+    const name = frameName(byId.get(id)!);
     functions.set(name, (functions.get(name) ?? 0) + us);
     const place = placeOf(functionName, url);
     places.set(place, (places.get(place) ?? 0) + us);
@@ -64,6 +81,14 @@ function main(): void {
   );
   show('Self time by place', places, 20);
   show(`Top ${top} functions by self time`, functions, top);
+  inclusive.delete('(root) ');
+  inclusive.delete('(idle) ');
+  show(`Top ${top} functions by inclusive time`, inclusive, top);
+}
+
+function frameName(node: ProfileNode): string {
+  const { functionName, url, lineNumber } = node.callFrame;
+  return `${functionName || '(anonymous)'} ${shortUrl(url)}${url ? `:${lineNumber + 1}` : ''}`;
 }
 
 function shortUrl(url: string): string {

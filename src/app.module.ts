@@ -13,6 +13,7 @@ import { LoggingModule } from './logging/logging.module';
 import { RetentionModule } from './retention/retention.module';
 import { SourcesModule } from './sources/sources.module';
 import { SyncModule } from './sync/sync.module';
+import { isWebhookReceivingPath } from './webhooks/webhook-request';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -33,7 +34,10 @@ export class AppModule {
           load: configNamespaces,
           validate: validateEnvironment,
         }),
-        LoggingModule.forRoot({ destination: options.logDestination }),
+        LoggingModule.forRoot({
+          destination: options.logDestination,
+          writesOwnLine: isWebhookReceivingPath,
+        }),
         ScheduleModule.forRoot(),
         CommonModule.forRoot({ backgroundJobs: options.backgroundJobs ?? true }),
         DatabaseModule,

@@ -33,14 +33,20 @@ export interface RunningService {
  */
 export async function startService(
   env: Record<string, string>,
-  options: { cpuProfileDir?: string; readyTimeoutMs?: number; nodeFlags?: string[] } = {},
+  options: {
+    cpuProfileDir?: string;
+    readyTimeoutMs?: number;
+    nodeFlags?: string[];
+    /** The script to run instead of the service (the naive baseline). */
+    script?: string;
+  } = {},
 ): Promise<RunningService> {
   const port = await freePort();
   const flags = [
     ...(options.nodeFlags ?? []),
     ...(options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : []),
   ];
-  const child = spawn(process.execPath, [...flags, 'dist/main.js'], {
+  const child = spawn(process.execPath, [...flags, options.script ?? 'dist/main.js'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,

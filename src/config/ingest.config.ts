@@ -1,6 +1,6 @@
 import { registerAs } from '@nestjs/config';
 import { normalizePhone } from '../knowlarity/phone';
-import { Env, InvalidConfigError, readBoolean, readList, readString } from './env';
+import { Env, InvalidConfigError, readBoolean, readInt, readList, readString } from './env';
 
 /** The CRM rules the ingest function applies, as it receives them (see knowlarity_ingest_call). */
 export interface IngestRules {
@@ -48,7 +48,15 @@ export function parseIngestConfig(env: Env) {
     ignoredCallers: e164List(env, 'KNOWLARITY_IGNORED_CALLERS'),
     outboundCreatesLeads: readBoolean(env, 'KNOWLARITY_OUTBOUND_CREATES_LEADS', false),
   };
-  return { rules };
+  return {
+    rules,
+    // Deliveries that arrive while an ingest is in flight go together in one transaction, at
+    // most this many (1: every delivery alone). See src/ingest/ingest-batcher.ts.
+    batchMax: readInt(env, 'INGEST_BATCH_MAX', 64, { min: 1, max: 1000 }),
+    // Batches in flight at once: enough to keep a server's cores busy, few enough that each
+    // batch gathers many deliveries. The embedded database always takes one at a time.
+    batchesInFlight: readInt(env, 'INGEST_BATCHES_IN_FLIGHT', 2, { min: 1, max: 64 }),
+  };
 }
 
 export const ingestConfig = registerAs('ingest', () => parseIngestConfig(process.env));

@@ -4,6 +4,8 @@ import { StorageUnavailableError } from './storage.errors';
 
 import {
   BackfillState,
+  BatchIngestEntry,
+  BatchIngestItem,
   CallFilter,
   CallKey,
   CallView,
@@ -43,16 +45,15 @@ export abstract class LeadSyncRepository {
   protected abstract callFunction<T>(fn: string, args: FunctionArgs): Promise<T>;
 
   /**
-   * PostgreSQL text and jsonb cannot hold U+0000 or a lone UTF-16 surrogate, which any client can
-   * put in a payload: NULs are dropped and lone surrogates become U+FFFD here, at the one place
-   * every driver goes through, instead of failing the call.
+   * Every method goes through here. Text and JSON arguments that PostgreSQL cannot hold (NULs,
+   * lone surrogates) are made storable by each driver as it serialises them (storable.ts).
    */
   private async call<T>(fn: string, args: FunctionArgs): Promise<T> {
     if (!this.schemaReady && fn !== 'knowlarity_schema_version') {
       throw new StorageUnavailableError(new Error('The database schema is not ready yet'));
     }
     try {
-      return await this.callFunction<T>(fn, storable(args) as FunctionArgs);
+      return await this.callFunction<T>(fn, args);
     } catch (error) {
       for (const observe of this.errorObservers) observe(error);
       throw error;
@@ -83,6 +84,15 @@ export abstract class LeadSyncRepository {
     this.errorObservers.push(observer);
   }
 
+  /**
+   * How many function calls the driver can run at once. The ingest batcher never keeps more
+   * batches in flight than this: on a single connection, a second batch would only wait in the
+   * driver's queue instead of gathering more deliveries.
+   */
+  get maxConcurrentCalls(): number {
+    return Number.POSITIVE_INFINITY;
+  }
+
   /** Releases connections; the repository is unusable afterwards. */
   abstract close(): Promise<void>;
 
@@ -100,6 +110,15 @@ export abstract class LeadSyncRepository {
       p_raw: raw ?? null,
       p_delivery: delivery ?? null,
     });
+  }
+
+  /**
+   * A group commit: every item (a call with its own arrival path, raw payload and delivery row)
+   * in one transaction, each isolated from the others' failures (knowlarity_ingest_batch).
+   * Entries come back in the order of `items`.
+   */
+  ingestBatch(items: BatchIngestItem[], rules: IngestRules): Promise<BatchIngestEntry[]> {
+    return this.call('knowlarity_ingest_batch', { p_items: items, p_rules: rules });
   }
 
   /** A call-log page in one transaction (results in (phone, call id) order); `dryRun` keeps nothing. */
@@ -316,16 +335,4 @@ export abstract class LeadSyncRepository {
       p_source_type: sourceType,
     });
   }
-}
-
-function storable(value: unknown): unknown {
-  if (typeof value === 'string') {
-    const text = value.includes('\0') ? value.replaceAll('\0', '') : value;
-    return text.isWellFormed() ? text : text.toWellFormed();
-  }
-  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
-  if (Array.isArray(value)) return value.map(storable);
-  return Object.fromEntries(
-    Object.entries(value).map(([key, item]) => [storable(key) as string, storable(item)]),
-  );
 }

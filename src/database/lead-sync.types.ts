@@ -1,4 +1,4 @@
-import { CallEvent } from '../knowlarity/call-event';
+import { ArrivalPath, CallEvent } from '../knowlarity/call-event';
 
 // The shapes the repository's SQL functions take and return (their JSON, in camelCase).
 
@@ -92,6 +92,20 @@ export interface IngestItem {
   call: CallEvent;
   raw: unknown;
 }
+
+/** One delivery of a group commit: its call, how it arrived, its raw payload and delivery row. */
+export interface BatchIngestItem extends IngestItem {
+  arrivalPath: ArrivalPath;
+  delivery?: DeliveryRecord;
+}
+
+/** What the database rejected one item of a batch with (the others committed). */
+export interface BatchIngestError {
+  error: { code: string; message: string };
+}
+
+/** Per item of a batch, in the order given: its result, or the error it alone failed with. */
+export type BatchIngestEntry = IngestResult | BatchIngestError;
 
 export interface LeaseState {
   acquired: boolean;

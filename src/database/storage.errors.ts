@@ -66,3 +66,11 @@ export function toStorageError(error: unknown): Error {
   const err = error as { code?: string; message?: string };
   return new StorageError(err?.message ?? String(error), err?.code);
 }
+
+/**
+ * A deadlock (40P01) or serialization failure (40001): the transaction lost a race and was
+ * rolled back whole; running it again is expected to succeed.
+ */
+export function isTransactionConflict(error: unknown): boolean {
+  return error instanceof StorageError && ['40P01', '40001'].includes(error.sqlState ?? '');
+}

@@ -140,7 +140,33 @@ export function formatIst(date: Date): string {
  * @throws RangeError when `timezone` is not an IANA time zone.
  */
 export function zoneOffsetMinutes(instant: Date, timezone: string): number {
-  const wholeSecond = Math.floor(instant.getTime() / 1000) * 1000;
+  // Offsets change only at transitions, which since the 1970s fall on quarter hours (every
+  // zone's offset is a whole number of quarter hours). An offset that holds at both ends of a
+  // quarter hour holds throughout it, so it is remembered: Intl's formatToParts is about 2% of
+  // the service's CPU per webhook otherwise. A quarter hour with a transition in it is never
+  // remembered, and the memory is bounded whatever times a client sends.
+  const block = Math.floor(instant.getTime() / QUARTER_HOUR_MS);
+  const key = `${timezone} ${block}`;
+  const known = offsetsByQuarterHour.get(key);
+  if (known !== undefined) return known;
+  const offset = offsetAt(instant.getTime(), timezone);
+  if (
+    Number.isFinite(block) &&
+    offsetAt((block + 1) * QUARTER_HOUR_MS - 1000, timezone) === offset
+  ) {
+    if (offsetsByQuarterHour.size >= MAX_REMEMBERED_OFFSETS) offsetsByQuarterHour.clear();
+    if (offsetAt(block * QUARTER_HOUR_MS, timezone) === offset)
+      offsetsByQuarterHour.set(key, offset);
+  }
+  return offset;
+}
+
+const QUARTER_HOUR_MS = 15 * 60_000;
+const MAX_REMEMBERED_OFFSETS = 4096;
+const offsetsByQuarterHour = new Map<string, number>();
+
+function offsetAt(time: number, timezone: string): number {
+  const wholeSecond = Math.floor(time / 1000) * 1000;
   const parts: Record<string, number> = {};
   for (const part of formatterFor(timezone).formatToParts(new Date(wholeSecond))) {
     if (part.type !== 'literal') {

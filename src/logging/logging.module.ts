@@ -1,8 +1,16 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import {
+  DynamicModule,
+  Inject,
+  MiddlewareConsumer,
+  Module,
+  NestModule,
+  RequestMethod,
+} from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DestinationStream } from 'pino';
+import { HttpLogger, pinoHttp } from 'pino-http';
 import {
   databaseConfig,
   internalApiConfig,
@@ -13,6 +21,30 @@ import {
 } from '../config';
 import { REDACTED, SECRET_HEADERS } from '../common/secret-headers';
 import { redactText } from './redact';
+import { requestLoggingMiddleware } from './request-logging';
+
+/** The configuration the logging options are built from (the order of `LOGGING_CONFIG_KEYS`). */
+const LOGGING_CONFIG_KEYS = [
+  loggingConfig.KEY,
+  webhookSecurityConfig.KEY,
+  internalApiConfig.KEY,
+  knowlarityApiConfig.KEY,
+  databaseConfig.KEY,
+  metricsConfig.KEY,
+];
+
+/** The pino-http instance the request-logging middleware uses (one per application). */
+const HTTP_LOGGER = Symbol('HTTP_LOGGER');
+const WRITES_OWN_LINE = Symbol('WRITES_OWN_LINE');
+
+interface LoggingOptions {
+  destination?: DestinationStream;
+  /**
+   * Routes that write their own one line per request (the webhook's delivery line): no "request
+   * completed" line for them, and no logger made until they write (see request-logging.ts).
+   */
+  writesOwnLine?: (url: string) => boolean;
+}
 
 /**
  * Structured JSON logs through pino (readable on a TTY in development): a request id on every
@@ -20,82 +52,109 @@ import { redactText } from './redact';
  * (last 4 digits kept) and of the configured secrets.
  */
 @Module({})
-export class LoggingModule {
-  static forRoot(options: { destination?: DestinationStream } = {}): DynamicModule {
+export class LoggingModule implements NestModule {
+  constructor(
+    @Inject(HTTP_LOGGER) private readonly httpLogger: HttpLogger,
+    @Inject(WRITES_OWN_LINE) private readonly writesOwnLine: (url: string) => boolean,
+  ) {}
+
+  static forRoot(options: LoggingOptions = {}): DynamicModule {
+    const writesOwnLine = options.writesOwnLine ?? (() => false);
     return {
       module: LoggingModule,
       imports: [
         LoggerModule.forRootAsync({
-          inject: [
-            loggingConfig.KEY,
-            webhookSecurityConfig.KEY,
-            internalApiConfig.KEY,
-            knowlarityApiConfig.KEY,
-            databaseConfig.KEY,
-            metricsConfig.KEY,
-          ],
-          useFactory: (
-            logging: ConfigType<typeof loggingConfig>,
-            webhook: ConfigType<typeof webhookSecurityConfig>,
-            internal: ConfigType<typeof internalApiConfig>,
-            api: ConfigType<typeof knowlarityApiConfig>,
-            database: ConfigType<typeof databaseConfig>,
-            metrics: ConfigType<typeof metricsConfig>,
-          ) => {
-            const secrets = [
-              webhook.token,
-              ...webhook.secrets,
-              ...internal.keys,
-              api.apiKey,
-              api.srApiKey,
-              database.supabaseServiceRoleKey,
-              metrics.token,
-            ].filter((secret): secret is string => !!secret);
-            const scrub = (text: string) => redactText(text, secrets);
-            const pinoOptions = {
-              level: logging.level,
-              quietReqLogger: true,
-              customAttributeKeys: { reqId: 'requestId' },
-              redact: {
-                paths: SECRET_HEADERS.map((name) => `req.headers["${name}"]`),
-                censor: REDACTED,
-              },
-              serializers: {
-                // The path only: query strings carry phone numbers and, possibly, the URL token.
-                req: (req: IncomingMessage & { id?: string }) => ({
-                  id: req.id,
-                  method: req.method,
-                  url: scrub((req.url ?? '').split('?')[0]),
-                }),
-                res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-                err: (err: Error) => ({
-                  type: err?.name,
-                  message: scrub(String(err?.message ?? err)),
-                  stack: err?.stack ? scrub(err.stack) : undefined,
-                }),
-              },
-              hooks: {
-                logMethod(this: unknown, args: unknown[], method: (...a: unknown[]) => void) {
-                  method.apply(
-                    this,
-                    args.map((arg) => (typeof arg === 'string' ? scrub(arg) : arg)),
-                  );
-                },
-              },
-              autoLogging: {
-                ignore: (req: IncomingMessage) => /^\/(health|metrics)\b/.test(req.url ?? ''),
-              },
-              transport:
-                logging.pretty && !options.destination
-                  ? { target: 'pino-pretty', options: { singleLine: true } }
-                  : undefined,
-            };
+          inject: LOGGING_CONFIG_KEYS,
+          useFactory: (...configs: LoggingConfigs) => {
+            const pinoOptions = buildPinoOptions(configs, options.destination);
             return {
               pinoHttp: options.destination ? [pinoOptions, options.destination] : pinoOptions,
+              // Requests are bound to their logger by this module's own middleware; nestjs-pino
+              // only provides the Nest logger (and the logger used outside requests).
+              useExisting: true as const,
+              forRoutes: [],
             };
           },
         }),
       ],
+      providers: [
+        {
+          provide: HTTP_LOGGER,
+          inject: LOGGING_CONFIG_KEYS,
+          useFactory: (...configs: LoggingConfigs) =>
+            pinoHttp(buildPinoOptions(configs, options.destination), options.destination),
+        },
+        { provide: WRITES_OWN_LINE, useValue: writesOwnLine },
+      ],
     };
   }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(requestLoggingMiddleware(this.httpLogger, this.writesOwnLine))
+      .forRoutes({ path: '*', method: RequestMethod.ALL });
+  }
+}
+
+type LoggingConfigs = [
+  ConfigType<typeof loggingConfig>,
+  ConfigType<typeof webhookSecurityConfig>,
+  ConfigType<typeof internalApiConfig>,
+  ConfigType<typeof knowlarityApiConfig>,
+  ConfigType<typeof databaseConfig>,
+  ConfigType<typeof metricsConfig>,
+];
+
+function buildPinoOptions(
+  [logging, webhook, internal, api, database, metrics]: LoggingConfigs,
+  destination?: DestinationStream,
+) {
+  const secrets = [
+    webhook.token,
+    ...webhook.secrets,
+    ...internal.keys,
+    api.apiKey,
+    api.srApiKey,
+    database.supabaseServiceRoleKey,
+    metrics.token,
+  ].filter((secret): secret is string => !!secret);
+  const scrub = (text: string) => redactText(text, secrets);
+  return {
+    level: logging.level,
+    quietReqLogger: true,
+    customAttributeKeys: { reqId: 'requestId' },
+    redact: {
+      paths: SECRET_HEADERS.map((name) => `req.headers["${name}"]`),
+      censor: REDACTED,
+    },
+    serializers: {
+      // The path only: query strings carry phone numbers and, possibly, the URL token.
+      req: (req: IncomingMessage & { id?: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: scrub((req.url ?? '').split('?')[0]),
+      }),
+      res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+      err: (err: Error) => ({
+        type: err?.name,
+        message: scrub(String(err?.message ?? err)),
+        stack: err?.stack ? scrub(err.stack) : undefined,
+      }),
+    },
+    hooks: {
+      logMethod(this: unknown, args: unknown[], method: (...a: unknown[]) => void) {
+        method.apply(
+          this,
+          args.map((arg) => (typeof arg === 'string' ? scrub(arg) : arg)),
+        );
+      },
+    },
+    autoLogging: {
+      ignore: (req: IncomingMessage) => /^\/(health|metrics)\b/.test(req.url ?? ''),
+    },
+    transport:
+      logging.pretty && !destination
+        ? { target: 'pino-pretty', options: { singleLine: true } }
+        : undefined,
+  };
 }

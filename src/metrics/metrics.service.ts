@@ -25,6 +25,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly batchSize = new Histogram({
+    name: 'knowlarity_ingest_batch_size',
+    help: 'Calls per group-commit transaction (webhooks and replays ingested together).',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [this.registry],
+  });
+
   private readonly calls = new Counter({
     name: 'knowlarity_calls_total',
     help: 'Calls ingested, by arrival path (webhook, poll, replay) and outcome.',
@@ -92,6 +99,11 @@ export class MetricsService {
   /** Starts an ingest timer; call the returned function when the ingest finished. */
   startIngestTimer(arrivalPath: string): () => void {
     return this.ingestSeconds.startTimer({ arrival_path: arrivalPath });
+  }
+
+  /** One group-commit transaction of `size` calls. */
+  ingestBatch(size: number): void {
+    this.batchSize.observe(size);
   }
 
   ingested(arrivalPath: string, outcome: string, sourceId: number | null): void {

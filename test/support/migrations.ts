@@ -16,6 +16,7 @@ export const SHIPPED_MIGRATIONS = [
   '0005_lookups.sql',
   '0006_source_day_counts.sql',
   '0007_retention.sql',
+  '0008_ingest_batch.sql',
   '0009_tidy.sql',
 ];
 

@@ -35,6 +35,11 @@ export class PgliteRepository extends LeadSyncRepository {
     super();
   }
 
+  /** One connection: ingest batches take turns on it instead of queueing inside PGlite. */
+  override get maxConcurrentCalls(): number {
+    return 1;
+  }
+
   /** Opens (or creates) the database in `dataDir`; `memory://` keeps it in memory. */
   static async open(dataDir: string, loadDataDir?: Blob): Promise<PgliteRepository> {
     const onDisk = !dataDir.startsWith('memory://');

@@ -1,4 +1,5 @@
 import { FunctionArgs } from '../lead-sync.repository';
+import { storableJson, storableText } from '../storable';
 
 const FUNCTION_NAME = /^knowlarity_[a-z0-9_]+$/;
 const ARGUMENT_NAME = /^p_[a-z0-9_]+$/;
@@ -6,7 +7,8 @@ const ARGUMENT_NAME = /^p_[a-z0-9_]+$/;
 /**
  * Builds `select fn(p_a => $1, ...) as result`: the same named-argument call PostgREST makes for
  * `rpc`, so the SQL drivers and the supabase driver call functions identically. JSON values are
- * sent as text and typed by the function's signature.
+ * sent as text and typed by the function's signature; text and JSON are made storable on the
+ * way (see storable.ts).
  */
 export function buildFunctionCall(
   fn: string,
@@ -25,6 +27,7 @@ export function buildFunctionCall(
 function toParameter(value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'object') return JSON.stringify(value);
+  if (typeof value === 'object') return storableJson(value);
+  if (typeof value === 'string') return storableText(value);
   return value;
 }

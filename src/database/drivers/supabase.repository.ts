@@ -2,6 +2,7 @@ import { createClient, SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import { FunctionArgs, LeadSyncRepository } from '../lead-sync.repository';
 import { StorageError, StorageUnavailableError, isUnavailable } from '../storage.errors';
+import { storable } from '../storable';
 
 /**
  * Supabase through supabase-js: every method is `rpc(fn, args)`, i.e. PostgREST's
@@ -26,7 +27,8 @@ export class SupabaseRepository extends LeadSyncRepository {
   protected async callFunction<T>(fn: string, args: FunctionArgs): Promise<T> {
     let response: Awaited<ReturnType<SupabaseClient['rpc']>>;
     try {
-      response = await this.client.rpc(fn, args);
+      // supabase-js serialises the arguments itself: they are cleaned as values (storable.ts).
+      response = await this.client.rpc(fn, storable(args) as FunctionArgs);
     } catch (error) {
       throw new StorageUnavailableError(error);
     }

@@ -1,0 +1,258 @@
+import type { LoadResult } from './closed-loop';
+import type { CpuShares } from './cpu-usage';
+import type { LookupStepResult } from './lookup-step';
+
+/** One measured round of one target: the load figures and the duplicate leads it created. */
+export interface Round extends LoadResult {
+  duplicateLeads: number;
+  /** Mean calls per ingest transaction (the service's group commit); undefined for the naive. */
+  callsPerTransaction?: number;
+}
+
+/** The rounds of one target at one connection count, and their mean. */
+export interface Measured {
+  connections: number;
+  rounds: Round[];
+  mean: Round;
+}
+
+export interface Comparison {
+  connections: number;
+  naive: Measured;
+  service: Measured;
+}
+
+export interface BackfillResult {
+  calls: number;
+  records: number;
+  seconds: number;
+  perSecond: number;
+  status: string;
+  cpu: CpuShares;
+}
+
+export interface Results {
+  startedAt: string;
+  machine: Record<string, unknown>;
+  settings: Record<string, unknown>;
+  compare: Comparison[];
+  /** The service's CPU per webhook at the goal's connection count, in ms. */
+  serviceCpuMsPerWebhook?: number;
+  backfill?: { batching: BackfillResult; unbatched: BackfillResult };
+  pglite?: { batching: Measured; unbatched: Measured };
+  ceiling?: LoadResult;
+  lookup?: Omit<LookupStepResult, 'output'>;
+  peakRssBytes?: number;
+  goals: Goal[];
+}
+
+export interface Goal {
+  name: string;
+  goal: string;
+  value: string;
+  met: boolean | null;
+}
+
+/** The connection count the goals are read at. */
+export const GOAL_CONNECTIONS = 64;
+
+export const ms = (value: number) => `${value.toFixed(1)} ms`;
+export const perSecond = (value: number) => Math.round(value).toLocaleString('en');
+export const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const ratio = (value: number) => `${value.toFixed(2)}×`;
+
+/** The mean of each figure over the rounds (outcomes and CPU shares summed / averaged too). */
+export function meanOf(connections: number, rounds: Round[]): Measured {
+  const avg = (pick: (r: Round) => number) =>
+    rounds.reduce((sum, r) => sum + pick(r), 0) / rounds.length;
+  const outcomes: Record<string, number> = {};
+  for (const r of rounds)
+    for (const [key, count] of Object.entries(r.outcomes))
+      outcomes[key] = (outcomes[key] ?? 0) + count;
+  const cpu: CpuShares = {};
+  for (const r of rounds)
+    for (const [key, cores] of Object.entries(r.cpu ?? {}))
+      cpu[key] = (cpu[key] ?? 0) + cores / rounds.length;
+  return {
+    connections,
+    rounds,
+    mean: {
+      connections,
+      seconds: rounds.reduce((sum, r) => sum + r.seconds, 0),
+      requests: rounds.reduce((sum, r) => sum + r.requests, 0),
+      perSecond: avg((r) => r.perSecond),
+      p50Ms: avg((r) => r.p50Ms),
+      p90Ms: avg((r) => r.p90Ms),
+      p99Ms: avg((r) => r.p99Ms),
+      maxMs: Math.max(...rounds.map((r) => r.maxMs)),
+      errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+      duplicateLeads: rounds.reduce((sum, r) => sum + r.duplicateLeads, 0),
+      callsPerTransaction: rounds.every((r) => r.callsPerTransaction !== undefined)
+        ? avg((r) => r.callsPerTransaction!)
+        : undefined,
+      outcomes,
+      cpu,
+    },
+  };
+}
+
+/** CPU milliseconds the process named `group` spent per request in `result`. */
+export function cpuMsPerRequest(result: LoadResult, group: string): number | undefined {
+  const cores = result.cpu?.[group];
+  return cores === undefined || result.perSecond === 0
+    ? undefined
+    : (cores / result.perSecond) * 1000;
+}
+
+export function goals(r: Results): Goal[] {
+  const list: Goal[] = [];
+  const at64 = r.compare.find((c) => c.connections === GOAL_CONNECTIONS);
+  if (at64) {
+    const { naive, service } = { naive: at64.naive.mean, service: at64.service.mean };
+    list.push({
+      name: `service / naive req/s, ${GOAL_CONNECTIONS} connections`,
+      goal: '≥ 1.5×',
+      value: ratio(service.perSecond / naive.perSecond),
+      met: service.perSecond >= 1.5 * naive.perSecond,
+    });
+    list.push({
+      name: `service / naive p99, ${GOAL_CONNECTIONS} connections`,
+      goal: '≤ 0.5×',
+      value: ratio(service.p99Ms / naive.p99Ms),
+      met: service.p99Ms <= 0.5 * naive.p99Ms,
+    });
+    list.push({
+      name: `service errors and duplicate leads, ${GOAL_CONNECTIONS} connections`,
+      goal: '0 and 0',
+      value: `${service.errors} and ${service.duplicateLeads}`,
+      met: service.errors === 0 && service.duplicateLeads === 0,
+    });
+  }
+  const at256 = r.compare.find((c) => c.connections === 256);
+  if (at256) {
+    list.push({
+      name: 'service errors or timeouts, 256 connections',
+      goal: '0',
+      value: String(at256.service.mean.errors),
+      met: at256.service.mean.errors === 0,
+    });
+  }
+  if (r.serviceCpuMsPerWebhook !== undefined) {
+    list.push({
+      name: `service CPU per webhook, ${GOAL_CONNECTIONS} connections`,
+      goal: '≤ 0.15 ms',
+      value: `${r.serviceCpuMsPerWebhook.toFixed(3)} ms`,
+      met: r.serviceCpuMsPerWebhook <= 0.15,
+    });
+  }
+  if (r.pglite) {
+    const on = r.pglite.batching.mean.perSecond;
+    const off = r.pglite.unbatched.mean.perSecond;
+    list.push({
+      name: `PGlite, ${GOAL_CONNECTIONS} connections: group commit / INGEST_BATCH_MAX=1`,
+      goal: '≥ 2×',
+      value: ratio(on / off),
+      met: on >= 2 * off && r.pglite.batching.mean.errors === 0,
+    });
+  }
+  if (r.backfill) {
+    const on = r.backfill.batching.perSecond;
+    const off = r.backfill.unbatched.perSecond;
+    list.push({
+      name: 'back-fill: group commit / INGEST_BATCH_MAX=1',
+      goal: 'not lower (≥ 0.95×: the run-to-run noise)',
+      value: ratio(on / off),
+      met: on >= 0.95 * off && r.backfill.batching.status.startsWith('200 succeeded'),
+    });
+  }
+  return list;
+}
+
+/** The figures as Markdown tables, ready for bench/README.md. */
+export function figuresTable(r: Results): string {
+  const lines: string[] = [];
+  if (r.compare.length > 0) {
+    lines.push(
+      '| connections | naive req/s | service req/s | ratio | naive p50 | service p50 | naive p99 | service p99 | p99 ratio | errors naive / service | duplicate leads naive / service | service calls per transaction |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    );
+    for (const { connections, naive, service } of r.compare) {
+      const n = naive.mean;
+      const s = service.mean;
+      lines.push(
+        `| ${connections} | ${perSecond(n.perSecond)} | ${perSecond(s.perSecond)} | ${ratio(s.perSecond / n.perSecond)} | ` +
+          `${ms(n.p50Ms)} | ${ms(s.p50Ms)} | ${ms(n.p99Ms)} | ${ms(s.p99Ms)} | ${ratio(s.p99Ms / n.p99Ms)} | ` +
+          `${n.errors} / ${s.errors} | ${n.duplicateLeads} / ${s.duplicateLeads} | ${s.callsPerTransaction?.toFixed(1) ?? '?'} |`,
+      );
+    }
+    lines.push('');
+  }
+  const rows: string[][] = [];
+  if (r.pglite) {
+    for (const [label, m] of [
+      ['group commit', r.pglite.batching],
+      ['INGEST_BATCH_MAX=1', r.pglite.unbatched],
+    ] as const) {
+      const l = m.mean;
+      rows.push([
+        `webhook, PGlite, ${m.connections} connections, ${label}`,
+        `${perSecond(l.perSecond)}/s`,
+        ms(l.p50Ms),
+        ms(l.p99Ms),
+        String(l.errors),
+        l.callsPerTransaction?.toFixed(1) ?? '',
+      ]);
+    }
+  }
+  if (r.backfill) {
+    for (const [label, b] of [
+      ['group commit', r.backfill.batching],
+      ['INGEST_BATCH_MAX=1', r.backfill.unbatched],
+    ] as const) {
+      rows.push([
+        `back-fill, ${b.calls.toLocaleString('en')} calls, ${label}`,
+        `${perSecond(b.perSecond)} calls/s (${b.seconds.toFixed(1)} s)`,
+        '',
+        '',
+        b.status.startsWith('200 succeeded') ? '0' : b.status,
+      ]);
+    }
+  }
+  if (r.ceiling) {
+    rows.push([
+      `ceiling: ingest function via pg, ${r.ceiling.connections} clients`,
+      `${perSecond(r.ceiling.perSecond)}/s`,
+      ms(r.ceiling.p50Ms),
+      ms(r.ceiling.p99Ms),
+      String(r.ceiling.errors),
+    ]);
+  }
+  const http = r.lookup?.http;
+  if (http) {
+    rows.push([
+      'look-up GET /leads?phone=, 1,000,000 leads, 50 clients',
+      `${perSecond(http.perSecond)}/s`,
+      ms(http.p50Ms),
+      ms(http.p99Ms),
+      String(http.errors),
+    ]);
+  }
+  if (r.peakRssBytes !== undefined)
+    rows.push(['service peak RSS (VmHWM), PostgreSQL comparison', mib(r.peakRssBytes), '', '', '']);
+  if (rows.length > 0) {
+    lines.push(
+      '| measure | throughput | p50 | p99 | errors | calls per transaction |',
+      '|---|---|---|---|---|---|',
+    );
+    lines.push(...rows.map((row) => `| ${row.join(' | ')} |`), '');
+  }
+  lines.push(
+    '| goal | target | measured | met |',
+    '|---|---|---|---|',
+    ...r.goals.map(
+      (g) =>
+        `| ${g.name} | ${g.goal} | ${g.value} | ${g.met === null ? '?' : g.met ? 'yes' : 'no'} |`,
+    ),
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,118 @@
+import {
+  isTransactionConflict,
+  StorageError,
+  StorageUnavailableError,
+} from '../database/storage.errors';
+
+/** One entry per item sent, in order: a result, or the error that item alone failed with. */
+export type BatchEntry<R> = R | { error: { code: string; message: string } };
+
+/** Runs one batch in one transaction; rejects only when the whole batch failed. */
+export type RunBatch<I, R> = (items: I[]) => Promise<BatchEntry<R>[]>;
+
+export interface IngestBatcherOptions {
+  /** The most items in one batch; 1 sends every item alone. */
+  maxBatch: number;
+  /** How many batches may be in flight at once (a single-connection database: 1). */
+  maxInFlight: number;
+}
+
+interface Waiting<I, R> {
+  item: I;
+  resolve: (result: R) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit. An item that finds a free lane (fewer than `maxInFlight` batches in flight) is
+ * sent at once (at the end of the current turn of the event loop, with any other item that
+ * arrived in the same turn): no added latency when idle. Items that arrive while every lane is busy
+ * wait and leave together, up to `maxBatch` of them, as soon as a lane frees: the busier the
+ * service, the more each transaction (its commit, round trip and function start-up) carries.
+ *
+ * Every caller's promise settles with its own item's outcome, after its batch committed. An
+ * item the database rejected fails alone; a batch that failed as a whole (the database
+ * unreachable, say) fails every item in it and nothing else. A deadlock or serialization
+ * failure is retried once; if it happens again, the batch's items fail as "unavailable" (retry
+ * later) rather than as an error.
+ */
+export class IngestBatcher<I, R> {
+  private waiting: Waiting<I, R>[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly run: RunBatch<I, R>,
+    private readonly options: IngestBatcherOptions,
+  ) {}
+
+  submit(item: I): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.waiting.push({ item, resolve, reject });
+      if (this.inFlight < this.options.maxInFlight && !this.scheduled) {
+        // Leaves at the end of this turn of the event loop, with every delivery parsed in it.
+        // PGlite runs its queries on this thread: a batch sent from inside the first request's
+        // callback would finish before the next request of the same turn were even read.
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          if (this.waiting.length > 0 && this.inFlight < this.options.maxInFlight) this.dispatch();
+        });
+      }
+    });
+  }
+
+  private dispatch(): void {
+    const { maxBatch } = this.options;
+    const batch = this.waiting.length <= maxBatch ? this.waiting : this.waiting.slice(0, maxBatch);
+    this.waiting = batch === this.waiting ? [] : this.waiting.slice(maxBatch);
+    this.inFlight += 1;
+    // The lane is freed before the callers hear back, so the next batch is already on its way.
+    this.runRetryingConflicts(batch.map((waiting) => waiting.item)).then(
+      (entries) => {
+        this.release();
+        if (entries.length !== batch.length) {
+          const error = new StorageError(
+            `A batch of ${batch.length} got ${entries.length} results`,
+          );
+          for (const waiting of batch) waiting.reject(error);
+          return;
+        }
+        batch.forEach((waiting, index) => settle(waiting, entries[index]));
+      },
+      (error: unknown) => {
+        this.release();
+        for (const waiting of batch) waiting.reject(error);
+      },
+    );
+  }
+
+  private release(): void {
+    this.inFlight -= 1;
+    if (this.waiting.length > 0) this.dispatch();
+  }
+
+  private async runRetryingConflicts(items: I[]): Promise<BatchEntry<R>[]> {
+    try {
+      return await this.run(items);
+    } catch (error) {
+      if (!isTransactionConflict(error)) throw error;
+    }
+    try {
+      return await this.run(items);
+    } catch (error) {
+      throw isTransactionConflict(error) ? new StorageUnavailableError(error) : error;
+    }
+  }
+}
+
+function settle<I, R>(waiting: Waiting<I, R>, entry: BatchEntry<R>): void {
+  if (isBatchError(entry)) waiting.reject(new StorageError(entry.error.message, entry.error.code));
+  else waiting.resolve(entry);
+}
+
+function isBatchError<R>(
+  entry: BatchEntry<R>,
+): entry is { error: { code: string; message: string } } {
+  return typeof entry === 'object' && entry !== null && 'error' in entry;
+}
