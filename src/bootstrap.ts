@@ -1,4 +1,4 @@
-import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -6,15 +6,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  AllExceptionsFilter,
-  describeException,
-  ExceptionResponder,
-} from './common/filters/all-exceptions.filter';
-import { RawBodyRequest, readUnparsedBody, registerRawBodyParser } from './common/http/raw-body';
+import { DomainError } from './common/domain-error';
+import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { registerRawBodyParser } from './common/http/raw-body';
 import { setupOpenApi } from './common/openapi';
 import { httpConfigFromEnvironment } from './config/http.config';
-import { WebhookDeliveryService } from './webhooks/webhook-delivery.service';
+import { WebhookRefusalResponder } from './webhooks/webhook-refusal.responder';
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
@@ -30,17 +27,14 @@ export function createFastifyAdapter(): FastifyAdapter {
       return id;
     },
     bodyLimit: http.maxBodyBytes,
-    // A URL Fastify cannot decode never reaches Nest; answer (and store) it like any other error.
+    // A URL Fastify cannot decode never reaches Nest: the same filter answers (and, on a webhook
+    // route, stores) it as any other error. Its body is never read; it is recorded by its size.
     frameworkErrors: (_error: Error, request: FastifyRequest, reply: FastifyReply) => {
-      void readUnparsedBody(request.raw, http.maxBodyBytes)
-        .then((body) => {
-          (request as RawBodyRequest).rawBody = body ?? undefined;
-          return respondToTransportError(
-            request,
-            new BadRequestException('The request URL could not be read.'),
-          );
-        })
-        .then(({ status, body }) => reply.status(status).send(body));
+      const error = new DomainError('bad_request', 'The request URL could not be read.', 400);
+      const filter = exceptionFilters.get(request.server);
+      if (filter) filter.answer(request, reply, error);
+      else
+        void reply.status(400).send({ success: false, code: error.code, message: error.message });
     },
     // Only TRUST_PROXY's peers may set the client address through X-Forwarded-For.
     trustProxy: http.trustProxy,
@@ -62,24 +56,19 @@ function closeConnectionsOnShutdown(fastify: FastifyInstance): void {
   });
 }
 
-/** Per Fastify instance: who answers errors raised before routing (set by configureApp). */
-const transportResponders = new WeakMap<object, ExceptionResponder>();
-
-function respondToTransportError(request: FastifyRequest, error: Error) {
-  const responder = transportResponders.get(request.server);
-  return responder?.(request, error) ?? Promise.resolve(describeException(error, () => undefined));
-}
+/** Per Fastify instance: the filter that also answers errors raised before routing. */
+const exceptionFilters = new WeakMap<object, AllExceptionsFilter>();
 
 /** Everything main.ts and the e2e tests share: parsers, logging, validation, error shape, docs. */
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   const fastify = app.getHttpAdapter().getInstance();
   registerRawBodyParser(fastify, httpConfigFromEnvironment().maxBodyBytes);
   closeConnectionsOnShutdown(fastify);
-  const respondBeforeRouting = app.get(WebhookDeliveryService).respondBeforeRouting;
-  transportResponders.set(fastify, respondBeforeRouting);
+  const filter = new AllExceptionsFilter([app.get(WebhookRefusalResponder).respond]);
+  exceptionFilters.set(fastify, filter);
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true }));
-  app.useGlobalFilters(new AllExceptionsFilter([respondBeforeRouting]));
+  app.useGlobalFilters(filter);
   setupOpenApi(app);
   return app;
 }

@@ -1,8 +1,6 @@
-import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { DomainError } from '../common/domain-error';
-import { describeException } from '../common/filters/all-exceptions.filter';
 import { businessConfig, webhookSecurityConfig } from '../config';
 import {
   DeliveryRecord,
@@ -15,7 +13,6 @@ import { CallIngestService } from '../leads/call-ingest.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { toDeliveryRecord } from './delivery-record';
 import { decodeWebhookPayload, WebhookRequest } from './webhook-payload';
-import { isWebhookReceivingPath, webhookRequestOf } from './webhook-request';
 
 export type WebhookResponseBody =
   | { success: true; outcome: IngestOutcome; leadId: number | null; callId: string }
@@ -26,11 +23,21 @@ export interface WebhookReply {
   body: WebhookResponseBody;
 }
 
+/** Why a delivery was refused, already in the edge's terms (status, stable code, message). */
+export interface Refusal {
+  status: number;
+  code: string;
+  message: string;
+  /** False when the request never passed the address/token/signature checks. */
+  authenticated: boolean;
+}
+
 /**
  * Turns one webhook request into a reply, and keeps the delivery whatever happens: accepted
- * deliveries are stored by the ingest function in the same transaction as the call; rejected
+ * deliveries are stored by the ingest function in the same transaction as the call; refused
  * ones are stored with their error code. Every processed outcome, duplicates included, is a 200
  * so the sender never retries a success; only a database outage (503) asks it to retry.
+ * Knows nothing of HTTP exceptions: it takes requests and refusals, and returns replies.
  */
 @Injectable()
 export class WebhookDeliveryService {
@@ -64,8 +71,9 @@ export class WebhookDeliveryService {
       fields = decodeWebhookPayload(request);
       call = normalizeCall(fields, this.normalizeOptions);
     } catch (error) {
-      if (error instanceof DomainError) return this.reject(request, error, { replayOf });
-      throw error;
+      if (!(error instanceof DomainError)) throw error;
+      const refusal = { ...refusalOf(error), authenticated: true };
+      return this.refuse(request, refusal, replayOf);
     }
 
     try {
@@ -91,28 +99,22 @@ export class WebhookDeliveryService {
   }
 
   /**
-   * Stores a delivery that was refused (by a guard, a limit, or its content) and builds the
-   * reply for it. `bodyStored: false` keeps an oversized body out of the database.
+   * Stores a refused delivery and builds its reply. A body the transport never read (the
+   * request was refused before parsing: too large, an unreadable URL) is recorded by its size.
    */
-  async reject(
+  async refuse(
     request: WebhookRequest,
-    error: unknown,
-    options: { bodyStored?: boolean; replayOf?: number } = {},
+    refusal: Refusal,
+    replayOf?: number,
   ): Promise<WebhookReply> {
-    const { status, body } = describeException(error, (unexpected) =>
-      this.logger.error(`Delivery ${request.requestId} failed: ${(unexpected as Error)?.message}`),
-    );
-    const bodyStored = options.bodyStored ?? true;
+    const unread = request.rawBody === undefined && declaredLength(request) > 0;
     const delivery: DeliveryRecord = {
-      ...toDeliveryRecord(
-        bodyStored ? request : { ...request, rawBody: undefined },
-        this.secretHeaders,
-      ),
-      bodyStored,
-      bodyBytes: bodyStored ? (request.rawBody?.length ?? 0) : contentLength(request),
-      httpStatus: status,
-      errorCode: body.code,
-      replayOf: options.replayOf,
+      ...toDeliveryRecord(request, this.secretHeaders),
+      bodyStored: !unread,
+      bodyBytes: unread ? declaredLength(request) : (request.rawBody?.length ?? 0),
+      httpStatus: refusal.status,
+      errorCode: refusal.code,
+      replayOf,
     };
     try {
       await this.repository.recordDelivery(delivery);
@@ -121,34 +123,32 @@ export class WebhookDeliveryService {
         return this.unavailable(request, storageError);
       throw storageError;
     }
-    this.metrics.delivery(status, body.code);
-    this.logger.warn(`Delivery ${request.requestId} rejected with ${status} ${body.code}`);
-    return { status, body };
+    this.metrics.delivery(refusal.status, refusal.code);
+    this.logger.warn(
+      `Delivery ${request.requestId} rejected with ${refusal.status} ${refusal.code}`,
+    );
+    return {
+      status: refusal.status,
+      body: { success: false, code: refusal.code, message: refusal.message },
+    };
   }
-
-  /**
-   * For the global exception filter: errors raised on a webhook route before its controller ran
-   * (an oversized body) are stored like any refusal, without the body. Null for other routes.
-   */
-  readonly respondBeforeRouting = (request: FastifyRequest, exception: unknown) => {
-    if (!isWebhookReceivingPath(request.url)) return null;
-    const tooLarge = exception instanceof HttpException && exception.getStatus() === 413;
-    const error = tooLarge
-      ? new DomainError('payload_too_large', `The body is larger than this endpoint accepts.`)
-      : exception;
-    return this.reject(webhookRequestOf(request), error, {
-      bodyStored: !tooLarge,
-    });
-  };
 
   private unavailable(request: WebhookRequest, error: StorageUnavailableError): WebhookReply {
     this.metrics.delivery(503, error.code);
     this.logger.error(`Delivery ${request.requestId} not stored: the database is unavailable`);
-    return { status: 503, body: { success: false, code: error.code, message: error.message } };
+    return {
+      status: error.httpStatus,
+      body: { success: false, code: error.code, message: error.message },
+    };
   }
 }
 
-function contentLength(request: WebhookRequest): number | null {
+function refusalOf(error: DomainError): Omit<Refusal, 'authenticated'> {
+  return { status: error.httpStatus, code: error.code, message: error.message };
+}
+
+/** The Content-Length the sender declared (0 when absent or not a number). */
+function declaredLength(request: WebhookRequest): number {
   const value = Number(request.headers['content-length']);
-  return Number.isFinite(value) ? value : null;
+  return Number.isFinite(value) && value > 0 ? value : 0;
 }

@@ -5,9 +5,13 @@ export const WEBHOOK_PATH = '/webhooks/knowlarity';
 const TOKEN_PARAM = 'token';
 const REDACTED_SEGMENT = '[redacted]';
 
-/** The Hook API routes (`/webhooks/knowlarity[/<token>]`), not the internal deliveries API. */
+/**
+ * The Hook API routes (`/webhooks/knowlarity[/<token>]`), not the internal deliveries API. The
+ * path is classified as the router sees it, after percent-decoding (`%64eliveries` is the
+ * deliveries API); a path that does not decode is classified as sent.
+ */
 export function isWebhookReceivingPath(url: string): boolean {
-  const path = url.split('?')[0];
+  const path = safeDecode(url.split('?')[0]);
   return (
     path === WEBHOOK_PATH ||
     (path.startsWith(`${WEBHOOK_PATH}/`) && !path.startsWith(`${WEBHOOK_PATH}/deliveries`))
@@ -17,6 +21,18 @@ export function isWebhookReceivingPath(url: string): boolean {
 interface WebhookHttpRequest extends RawBodyRequest {
   webhookRequest?: WebhookRequest;
   webhookToken?: string;
+  /** Set once every guard let the request through. */
+  webhookAuthenticated?: boolean;
+}
+
+/** Records that the request passed the address, rate, token and signature checks. */
+export function markAuthenticated(request: RawBodyRequest): void {
+  (request as WebhookHttpRequest).webhookAuthenticated = true;
+}
+
+/** Whether the request passed every check (a refusal after that is about its content). */
+export function isAuthenticated(request: RawBodyRequest): boolean {
+  return (request as WebhookHttpRequest).webhookAuthenticated === true;
 }
 
 /**

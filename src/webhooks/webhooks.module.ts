@@ -11,7 +11,7 @@ import { WebhookTokenGuard } from './guards/webhook-token.guard';
 import { KnowlarityWebhookController } from './knowlarity-webhook.controller';
 import { WebhookDeliveriesController } from './webhook-deliveries.controller';
 import { WebhookDeliveryService } from './webhook-delivery.service';
-import { WebhookExceptionFilter } from './webhook-exception.filter';
+import { WebhookRefusalResponder } from './webhook-refusal.responder';
 
 @Module({
   imports: [
@@ -28,13 +28,13 @@ import { WebhookExceptionFilter } from './webhook-exception.filter';
   controllers: [WebhookDeliveriesController, KnowlarityWebhookController],
   providers: [
     WebhookDeliveryService,
-    WebhookExceptionFilter,
+    WebhookRefusalResponder,
     WebhookIpAllowlistGuard,
     WebhookThrottlerGuard,
     WebhookTokenGuard,
     WebhookSignatureGuard,
   ],
-  exports: [WebhookDeliveryService],
+  exports: [WebhookDeliveryService, WebhookRefusalResponder],
 })
 export class WebhooksModule implements OnModuleInit {
   constructor(

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { IncomingMessage } from 'node:http';
 
 /** What the body parser leaves on every request: the bytes as received, and how JSON fared. */
 export interface RawBodyRequest extends FastifyRequest {
@@ -62,26 +61,4 @@ export function registerRawBodyParser(fastify: FastifyInstance, bodyLimit: numbe
     req.bodyParseError = parsed.error;
     done(null, parsed.body);
   });
-}
-
-/**
- * Reads a body Fastify never read (it refused the request before parsing), up to `limit` bytes;
- * null when it is larger, so the refusal can still be stored with what was sent.
- */
-export async function readUnparsedBody(
-  raw: IncomingMessage,
-  limit: number,
-): Promise<Buffer | null> {
-  if (raw.readableEnded) return null;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of raw as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      raw.resume();
-      return null;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
