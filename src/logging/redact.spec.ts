@@ -17,9 +17,7 @@ describe('redactText', () => {
     'lead 12345 in 42 ms',
     'took 1795947619187 ms',
   ])('leaves %p alone', (input) => {
-    expect(redactText(input)).toBe(
-      input.includes('1795947619187') ? 'took *********9187 ms' : input,
-    );
+    expect(redactText(input)).toBe(input);
   });
 
   it('replaces configured secrets wherever they appear', () => {

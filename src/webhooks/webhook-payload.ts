@@ -1,3 +1,4 @@
+import { FORM_TYPE, JSON_TYPE } from '../common/http/raw-body';
 import { InvalidPayloadError, parseFormOrQuery } from '../knowlarity';
 import { isPlainObject } from '../knowlarity/values';
 import { UnsupportedMediaTypeError } from './webhook.errors';
@@ -18,8 +19,6 @@ export interface WebhookRequest {
   remoteAddress?: string;
 }
 
-const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
-const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
 const TEXT_TYPE = /^text\/plain\b/i;
 
 /**

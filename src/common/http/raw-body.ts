@@ -16,8 +16,9 @@ export interface ParsedBody {
 
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
 const MEDIA_TYPE = new RegExp(`^\\s*${TOKEN}/${TOKEN}\\s*(;.*)?$`);
-const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
-const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
+/** `application/json` and its `+json` relatives (`application/vnd.api+json`). */
+export const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
+export const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
 
 /**
  * JSON and form bodies become objects; any other type stays the raw Buffer. A malformed JSON
