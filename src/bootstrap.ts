@@ -1,32 +1,35 @@
 import { ValidationPipe } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from './common/domain-error';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { handleClientError, observeAbandonedRequests } from './common/http/client-errors';
 import { registerRawBodyParser } from './common/http/raw-body';
-import { setupOpenApi } from './common/openapi';
+import { requestIdGenerator } from './common/http/request-id';
+import { registerSecurityHeaders, requireApiKeyForDocs } from './common/http/security-headers';
+import { DOCS_PATH, setupOpenApi } from './common/openapi';
+import { internalApiConfig } from './config';
 import { httpConfigFromEnvironment } from './config/http.config';
+import { secretsFromEnvironment } from './config/secrets';
+import { MetricsService } from './metrics/metrics.service';
 import { WebhookRefusalResponder } from './webhooks/webhook-refusal.responder';
-
-const REQUEST_ID = /^[\w.:-]{1,64}$/;
+import { isWebhookReceivingPath } from './webhooks/webhook-request';
 
 export function createFastifyAdapter(): FastifyAdapter {
   const http = httpConfigFromEnvironment();
   return new FastifyAdapter({
-    // A caller's own request id is kept when it looks like one, so logs join up across hops.
-    // It is also left on the raw request, where the HTTP logger picks it up.
-    genReqId: (request: IncomingMessage) => {
-      const given = request.headers['x-request-id'];
-      const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-      request.id = id;
-      return id;
-    },
+    genReqId: requestIdGenerator(secretsFromEnvironment()),
     bodyLimit: http.maxBodyBytes,
+    // Slow or idle clients let go of their connection: a whole request within requestTimeout,
+    // its headers within headersTimeout (checked every second, not Node's default 30 s).
+    requestTimeout: http.requestTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    http: { headersTimeout: http.headersTimeoutMs, connectionsCheckingInterval: 1000 },
+    clientErrorHandler: handleClientError,
     // A URL Fastify cannot decode never reaches Nest: the same filter answers (and, on a webhook
     // route, stores) it as any other error. Its body is never read; it is recorded by its size.
     frameworkErrors: (_error: Error, request: FastifyRequest, reply: FastifyReply) => {
@@ -59,17 +62,30 @@ function closeConnectionsOnShutdown(fastify: FastifyInstance): void {
 /** Per Fastify instance: the filter that also answers errors raised before routing. */
 const exceptionFilters = new WeakMap<object, AllExceptionsFilter>();
 
-/** Everything main.ts and the e2e tests share: parsers, logging, validation, error shape, docs. */
+/**
+ * Everything main.ts and the e2e tests share: parsers, security headers, logging, validation,
+ * error shape, docs (off in production unless OPENAPI_ENABLED, and then behind the API key).
+ */
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   const fastify = app.getHttpAdapter().getInstance();
-  registerRawBodyParser(fastify, httpConfigFromEnvironment().maxBodyBytes);
+  const http = httpConfigFromEnvironment();
+  registerRawBodyParser(fastify, http.maxBodyBytes, isWebhookReceivingPath);
+  registerSecurityHeaders(fastify, DOCS_PATH);
   closeConnectionsOnShutdown(fastify);
+  const metrics = app.get(MetricsService);
+  observeAbandonedRequests(fastify, (reason) => metrics.abortedRequest(reason));
   const filter = new AllExceptionsFilter([app.get(WebhookRefusalResponder).respond]);
   exceptionFilters.set(fastify, filter);
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true }));
   app.useGlobalFilters(filter);
-  setupOpenApi(app);
+  if (http.openApi.enabled) {
+    if (http.openApi.requiresApiKey) {
+      const { keys } = app.get<ConfigType<typeof internalApiConfig>>(internalApiConfig.KEY);
+      requireApiKeyForDocs(fastify, DOCS_PATH, keys);
+    }
+    setupOpenApi(app);
+  }
   return app;
 }
 

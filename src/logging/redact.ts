@@ -1,9 +1,9 @@
 /**
  * Log redaction: phone numbers keep only their last 4 digits, and known secrets (URL token,
- * HMAC secrets, API keys) are replaced wherever they appear in a log line. Identifiers are left
+ * HMAC secrets, API keys) are replaced wherever they appear in a log line, percent-encoded too. Identifiers are left
  * intact so log lines still join up: a request id such as `12345678-1674-429a-…` is not a phone.
  */
-import { REDACTED } from '../common/secret-headers';
+import { scrubSecrets } from '../common/secret-scrubber';
 import { maskPhone } from '../knowlarity/phone';
 
 // A candidate: 10 to 15 digits, optionally with a leading + and single spaces or dashes between
@@ -24,11 +24,7 @@ function maskCandidate(match: string): string {
 }
 
 export function redactText(text: string, secrets: readonly string[] = []): string {
-  let result = text;
-  for (const secret of secrets) {
-    if (secret && result.includes(secret)) result = result.split(secret).join(REDACTED);
-  }
-  return result
+  return scrubSecrets(text, secrets)
     .replace(ENCODED_PHONE, (_, digits: string) => `%2B${maskPhone(digits)}`)
     .replace(CANDIDATE, maskCandidate);
 }

@@ -5,6 +5,8 @@ import { CallEvent } from '../knowlarity';
 import { MetricsService } from '../metrics/metrics.service';
 import { parseBusinessConfig } from '../config/business.config';
 import { parseWebhookSecurityConfig } from '../config/webhook-security.config';
+import { Clock } from '../common/clock';
+import { RefusalBudget } from './refusal-budget';
 import { WebhookDeliveryService } from './webhook-delivery.service';
 import { WebhookRequest } from './webhook-payload';
 
@@ -34,15 +36,19 @@ class FakeRepository {
   }
 }
 
-function setup() {
+function setup(env: Record<string, string> = {}) {
   const ingest = new FakeIngest();
   const repository = new FakeRepository();
+  const metrics = new MetricsService();
+  const security = parseWebhookSecurityConfig(env);
   const service = new WebhookDeliveryService(
     ingest as never,
     repository as never,
-    new MetricsService(),
+    metrics,
+    new RefusalBudget(security, new Clock(), metrics),
     parseBusinessConfig({}),
-    parseWebhookSecurityConfig({}),
+    security,
+    [],
   );
   return { ingest, repository, service };
 }
@@ -124,5 +130,47 @@ describe('WebhookDeliveryService', () => {
       503,
       expect.objectContaining({ code: 'storage_unavailable' }),
     ]);
+  });
+
+  it('keeps an unauthenticated refusal whole within the budget, then its metadata only', async () => {
+    const { repository, service } = setup({
+      WEBHOOK_REFUSED_BYTES_PER_HOUR: '3000',
+      WEBHOOK_REFUSED_BYTES_PER_CLIENT_PER_HOUR: '3000',
+    });
+    const body = Buffer.alloc(1000, 'x');
+    const refusal = { status: 401, code: 'invalid_token', message: 'No.', authenticated: false };
+
+    for (let i = 0; i < 4; i++) {
+      await service.refuse(
+        request({ method: 'POST', rawBody: body, remoteAddress: '203.0.113.9' }),
+        refusal,
+      );
+    }
+
+    expect(repository.recorded.map((row) => row.bodyStored)).toEqual([true, true, false, false]);
+    expect(repository.recorded.every((row) => row.bodyBytes === 1000)).toBe(true);
+  });
+
+  it('stores one 429 per client per hour and only counts the rest', async () => {
+    const { repository, service } = setup();
+    const limited = { status: 429, code: 'rate_limited', message: 'Slow.', authenticated: false };
+
+    const replies = [];
+    for (let i = 0; i < 3; i++) replies.push(await service.refuse(request(), limited));
+
+    expect(replies.map((reply) => reply.status)).toEqual([429, 429, 429]);
+    expect(repository.recorded).toHaveLength(1);
+  });
+
+  it('refuses HEAD (and any method but GET and POST) without ingesting', async () => {
+    const { ingest, service } = setup();
+
+    const reply = await service.handle(request({ method: 'HEAD' }));
+
+    expect([reply.status, reply.body]).toEqual([
+      405,
+      expect.objectContaining({ code: 'method_not_allowed' }),
+    ]);
+    expect(ingest.calls).toEqual([]);
   });
 });

@@ -32,3 +32,16 @@ export const signatureExpired = () =>
     'The signature timestamp is outside the accepted window.',
     401,
   );
+export const emptySignedBody = () =>
+  new WebhookAccessError(
+    'empty_body',
+    'A signed POST needs a body: the signature covers the body and nothing else.',
+    400,
+  );
+
+/** Only GET and POST deliver calls; a HEAD (which Fastify routes to GET handlers) never does. */
+export class MethodNotAllowedError extends DomainError {
+  constructor() {
+    super('method_not_allowed', 'Deliver calls with GET or POST.', 405);
+  }
+}

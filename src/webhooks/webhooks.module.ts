@@ -11,6 +11,8 @@ import { WebhookTokenGuard } from './guards/webhook-token.guard';
 import { KnowlarityWebhookController } from './knowlarity-webhook.controller';
 import { WebhookDeliveriesController } from './webhook-deliveries.controller';
 import { WebhookDeliveryService } from './webhook-delivery.service';
+import { configuredSecretsProvider } from '../config/secrets';
+import { RefusalBudget } from './refusal-budget';
 import { WebhookRefusalResponder } from './webhook-refusal.responder';
 
 @Module({
@@ -29,6 +31,8 @@ import { WebhookRefusalResponder } from './webhook-refusal.responder';
   providers: [
     WebhookDeliveryService,
     WebhookRefusalResponder,
+    RefusalBudget,
+    configuredSecretsProvider,
     WebhookIpAllowlistGuard,
     WebhookThrottlerGuard,
     WebhookTokenGuard,

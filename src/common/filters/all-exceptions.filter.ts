@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain-error';
+import { abandonment, reportAbandoned } from '../http/client-errors';
 
 /** snake_case codes for Nest's own HTTP exceptions (404 for an unknown route, ...). */
 export function codeOfHttpStatus(status: number): string {
@@ -103,6 +104,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 
   answer(request: FastifyRequest, reply: FastifyReply, exception: unknown): void {
+    // A client that hung up or overran its time gets no answer, no stored row, no error line.
+    const abandoned = abandonment(request);
+    if (abandoned !== null) {
+      if (abandoned === 'aborted') reportAbandoned(request.server, 'aborted');
+      return;
+    }
     const answered = this.responders.map((respond) => respond(request, exception)).find(Boolean);
     const fallback = () =>
       describeException(exception, (error) => {
