@@ -8,6 +8,8 @@ describe('secret quality', () => {
     expect(isLowEntropy('a'.repeat(24))).toBe(true);
     expect(isLowEntropy('abcabcabcabcabcabcabcabc')).toBe(true);
     expect(isLowEntropy(strong)).toBe(false);
+    // openssl rand -hex 24: 48 hex digits, often only 15 distinct, still 187+ bits.
+    expect(isLowEntropy('0123456789abcde0123456789abcde0123456789abcde012')).toBe(false);
   });
 
   it.each([

@@ -7,14 +7,20 @@ export const MIN_SECRET_LENGTH = 24;
 /** Fewer distinct characters than this is a typed or patterned secret, not a random one. */
 export const MIN_DISTINCT_CHARACTERS = 16;
 
+/** What a secret drawn from its own alphabet must at least carry, in bits. */
+const MIN_BITS = 128;
+
 /**
  * A secret that only looks long: one character repeated, or a handful of characters in a
- * pattern (`abcabcabc…`). Random hex of 24+ characters has about 15.5 distinct on average, so
- * hex secrets should be 32+ characters (openssl rand -hex 24 gives 48).
+ * pattern (`abcabcabc…`): fewer than 16 distinct characters. Random hex has at most 16 and often
+ * 15, so a long one (`openssl rand -hex 24`: 48 characters) passes on length: it is refused
+ * only when its length times log2(distinct characters) is under 128 bits.
  */
 export function isLowEntropy(secret: string): boolean {
   const material = secret.startsWith('whsec_') ? secret.slice(6) : secret;
-  return new Set(material).size < MIN_DISTINCT_CHARACTERS;
+  const distinct = new Set(material).size;
+  if (distinct >= MIN_DISTINCT_CHARACTERS) return false;
+  return distinct < 2 || material.length * Math.log2(distinct) < MIN_BITS;
 }
 
 /**
