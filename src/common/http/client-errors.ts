@@ -62,6 +62,7 @@ export function handleClientError(
 export function abandonment(request: FastifyRequest): AbandonReason | null {
   const socket = request.raw.socket as Socket | null;
   if (socket && timedOut.has(socket)) return 'timeout';
-  if (request.raw.destroyed || socket?.destroyed) return 'aborted';
+  // The request stream itself is destroyed after every complete body; only the socket tells.
+  if (socket?.destroyed) return 'aborted';
   return null;
 }
