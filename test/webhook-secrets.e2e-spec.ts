@@ -41,6 +41,7 @@ describe('the URL token in side doors', () => {
       });
     let list: unknown;
     let responses: number[];
+    let rows: Record<string, unknown>[];
     try {
       responses = [
         (await post(`${WEBHOOK}/${TOKEN}`, { 'x-request-id': TOKEN })).status,
@@ -56,12 +57,12 @@ describe('the URL token in side doors', () => {
           headers: { 'x-api-key': API_KEY },
         }),
       );
+      rows = await database.sql('select * from webhook_deliveries');
     } finally {
       await running.close();
     }
 
     expect(responses).toEqual([200, 200, 200, 200, 200, 401]);
-    const rows = await database.sql('select * from webhook_deliveries');
     expect(rows).toHaveLength(6);
     expect((list as { items: unknown[] }).items).toHaveLength(6);
     for (const text of [lines.join('\n'), JSON.stringify(list), JSON.stringify(rows)]) {
@@ -69,6 +70,5 @@ describe('the URL token in side doors', () => {
       expect(text.toLowerCase()).not.toContain(encodedToken.toLowerCase());
     }
     expect(lines.some((line) => line.includes('"requestId"'))).toBe(true);
-    await database.close();
   });
 });
