@@ -1,46 +1,43 @@
-import { BadRequestException, LoggerService, ValidationPipe } from '@nestjs/common';
+import { LoggerService, ValidationPipe } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  AllExceptionsFilter,
-  describeException,
-  ExceptionResponder,
-} from './common/filters/all-exceptions.filter';
-import { RawBodyRequest, readUnparsedBody, registerRawBodyParser } from './common/http/raw-body';
-import { setupOpenApi } from './common/openapi';
+import { DomainError } from './common/domain-error';
+import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { handleClientError, observeAbandonedRequests } from './common/http/client-errors';
+import { registerRawBodyParser } from './common/http/raw-body';
+import { requestIdGenerator } from './common/http/request-id';
+import { registerSecurityHeaders, requireApiKeyForDocs } from './common/http/security-headers';
+import { DOCS_PATH, setupOpenApi } from './common/openapi';
+import { internalApiConfig } from './config';
 import { httpConfigFromEnvironment } from './config/http.config';
-import { WebhookDeliveryService } from './webhooks/webhook-delivery.service';
-
-const REQUEST_ID = /^[\w.:-]{1,64}$/;
+import { secretsFromEnvironment } from './config/secrets';
+import { MetricsService } from './metrics/metrics.service';
+import { WebhookRefusalResponder } from './webhooks/webhook-refusal.responder';
+import { isWebhookReceivingPath } from './webhooks/webhook-request';
 
 export function createFastifyAdapter(): FastifyAdapter {
   const http = httpConfigFromEnvironment();
   return new FastifyAdapter({
-    // A caller's own request id is kept when it looks like one, so logs join up across hops.
-    // It is also left on the raw request, where the HTTP logger picks it up.
-    genReqId: (request: IncomingMessage) => {
-      const given = request.headers['x-request-id'];
-      const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-      request.id = id;
-      return id;
-    },
+    genReqId: requestIdGenerator(secretsFromEnvironment()),
     bodyLimit: http.maxBodyBytes,
-    // A URL Fastify cannot decode never reaches Nest; answer (and store) it like any other error.
+    // Slow or idle clients let go of their connection: a whole request within requestTimeout,
+    // its headers within headersTimeout (checked every second, not Node's default 30 s).
+    requestTimeout: http.requestTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    http: { headersTimeout: http.headersTimeoutMs, connectionsCheckingInterval: 1000 },
+    clientErrorHandler: handleClientError,
+    // A URL Fastify cannot decode never reaches Nest: the same filter answers (and, on a webhook
+    // route, stores) it as any other error. Its body is never read; it is recorded by its size.
     frameworkErrors: (_error: Error, request: FastifyRequest, reply: FastifyReply) => {
-      void readUnparsedBody(request.raw, http.maxBodyBytes)
-        .then((body) => {
-          (request as RawBodyRequest).rawBody = body ?? undefined;
-          return respondToTransportError(
-            request,
-            new BadRequestException('The request URL could not be read.'),
-          );
-        })
-        .then(({ status, body }) => reply.status(status).send(body));
+      const error = new DomainError('bad_request', 'The request URL could not be read.', 400);
+      const filter = exceptionFilters.get(request.server);
+      if (filter) filter.answer(request, reply, error);
+      else
+        void reply.status(400).send({ success: false, code: error.code, message: error.message });
     },
     // Only TRUST_PROXY's peers may set the client address through X-Forwarded-For.
     trustProxy: http.trustProxy,
@@ -62,25 +59,33 @@ function closeConnectionsOnShutdown(fastify: FastifyInstance): void {
   });
 }
 
-/** Per Fastify instance: who answers errors raised before routing (set by configureApp). */
-const transportResponders = new WeakMap<object, ExceptionResponder>();
+/** Per Fastify instance: the filter that also answers errors raised before routing. */
+const exceptionFilters = new WeakMap<object, AllExceptionsFilter>();
 
-function respondToTransportError(request: FastifyRequest, error: Error) {
-  const responder = transportResponders.get(request.server);
-  return responder?.(request, error) ?? Promise.resolve(describeException(error, () => undefined));
-}
-
-/** Everything main.ts and the e2e tests share: parsers, logging, validation, error shape, docs. */
+/**
+ * Everything main.ts and the e2e tests share: parsers, security headers, logging, validation,
+ * error shape, docs (off in production unless OPENAPI_ENABLED, and then behind the API key).
+ */
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   const fastify = app.getHttpAdapter().getInstance();
-  registerRawBodyParser(fastify, httpConfigFromEnvironment().maxBodyBytes);
+  const http = httpConfigFromEnvironment();
+  registerRawBodyParser(fastify, http.maxBodyBytes, isWebhookReceivingPath);
+  registerSecurityHeaders(fastify, DOCS_PATH);
   closeConnectionsOnShutdown(fastify);
-  const respondBeforeRouting = app.get(WebhookDeliveryService).respondBeforeRouting;
-  transportResponders.set(fastify, respondBeforeRouting);
+  const metrics = app.get(MetricsService);
+  observeAbandonedRequests(fastify, (reason) => metrics.abortedRequest(reason));
+  const filter = new AllExceptionsFilter([app.get(WebhookRefusalResponder).respond]);
+  exceptionFilters.set(fastify, filter);
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true }));
-  app.useGlobalFilters(new AllExceptionsFilter([respondBeforeRouting]));
-  setupOpenApi(app);
+  app.useGlobalFilters(filter);
+  if (http.openApi.enabled) {
+    if (http.openApi.requiresApiKey) {
+      const { keys } = app.get<ConfigType<typeof internalApiConfig>>(internalApiConfig.KEY);
+      requireApiKeyForDocs(fastify, DOCS_PATH, keys);
+    }
+    setupOpenApi(app);
+  }
   return app;
 }
 

@@ -349,7 +349,7 @@ describe('deliveries list and replay (internal API key)', () => {
       httpStatus: 401,
       errorCode: 'invalid_signature',
       path: '/webhooks/knowlarity',
-      query: null,
+      query: 'token=[valid-token]',
       body,
       bodyEncoding: 'utf8',
       headers: expect.objectContaining({ 'x-knowlarity-signature': '[redacted]' }),

@@ -32,3 +32,39 @@ export function unmapIpv4(address: string): string {
 }
 
 export const LOOPBACK = new AddressMatcher(['127.0.0.0/8', '::1/128']);
+
+/** The 8 groups of an IPv6 address as numbers (`::` expanded, a dotted IPv4 tail converted). */
+function ipv6Groups(address: string): number[] {
+  let text = address.split('%')[0];
+  const dotted = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number);
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::');
+  const parse = (part: string | undefined) =>
+    part ? part.split(':').map((group) => parseInt(group, 16)) : [];
+  const left = parse(head);
+  const right = parse(tail);
+  const middle = tail === undefined ? [] : Array<number>(8 - left.length - right.length).fill(0);
+  return [...left, ...middle, ...right];
+}
+
+/**
+ * Who a client is for budgets (rate limit, stored refusals): its IPv4 address (an IPv4-mapped
+ * IPv6 address folded to it), or its IPv6 network of `ipv6Prefix` bits, since one subscriber
+ * commonly holds a whole /64 and could rotate through it.
+ */
+export function clientKey(address: string | undefined, ipv6Prefix: number): string {
+  if (!address) return 'unknown';
+  const plain = unmapIpv4(address);
+  if (isIP(plain) !== 6) return plain;
+  const groups = ipv6Groups(plain);
+  let bits = ipv6Prefix;
+  const masked = groups.map((group) => {
+    const keep = Math.max(0, Math.min(16, bits));
+    bits -= 16;
+    return keep === 0 ? 0 : group & (0xffff << (16 - keep)) & 0xffff;
+  });
+  return `${masked.map((group) => group.toString(16)).join(':')}/${ipv6Prefix}`;
+}

@@ -15,10 +15,3 @@ export function secretEquals(given: string, expected: string): boolean {
   const digest = (value: string) => hash('sha256', value, 'buffer');
   return timingSafeEqual(digest(given), digest(expected));
 }
-
-/** True when `given` equals any of `expected`; every candidate is compared, match or not. */
-export function matchesAnySecret(given: string, expected: readonly string[]): boolean {
-  let matched = false;
-  for (const candidate of expected) matched = secretEquals(given, candidate) || matched;
-  return matched;
-}

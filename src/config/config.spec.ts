@@ -66,7 +66,10 @@ describe('configuration', () => {
         /KNOWLARITY_WEBHOOK_TOKEN .*must be set in production/,
       );
       expect(() =>
-        validateEnvironment({ NODE_ENV: 'production', KNOWLARITY_WEBHOOK_TOKEN: long }),
+        validateEnvironment({
+          NODE_ENV: 'production',
+          KNOWLARITY_WEBHOOK_TOKEN: 'f3a9c1e7b2d84a6f0c5e9b1d7a3f8c2e',
+        }),
       ).not.toThrow();
     });
 

@@ -1,4 +1,5 @@
-import { Env, InvalidConfigError, readList, readString } from './env';
+import { readNodeEnv } from './app.config';
+import { Env, InvalidConfigError, readBoolean, readInt, readList, readString } from './env';
 import { isAddressOrCidr, readMaxBodyBytes } from './webhook-security.config';
 
 /**
@@ -21,12 +22,46 @@ export function parseTrustProxy(env: Env): false | number | string[] {
   return entries;
 }
 
+/**
+ * How long a client may take. A whole request (headers and body) must arrive within
+ * HTTP_REQUEST_TIMEOUT_SECONDS and its headers within HTTP_HEADERS_TIMEOUT_SECONDS; an idle
+ * keep-alive connection is closed after HTTP_KEEP_ALIVE_TIMEOUT_SECONDS. Off (0) in Fastify by
+ * default, which let slow or idle clients hold connections for ever.
+ */
+function parseTimeouts(env: Env) {
+  const requestSeconds = readInt(env, 'HTTP_REQUEST_TIMEOUT_SECONDS', 30, { min: 1, max: 3600 });
+  const headersSeconds = readInt(
+    env,
+    'HTTP_HEADERS_TIMEOUT_SECONDS',
+    Math.min(10, requestSeconds),
+    {
+      min: 1,
+      max: requestSeconds,
+    },
+  );
+  return {
+    requestTimeoutMs: requestSeconds * 1000,
+    headersTimeoutMs: headersSeconds * 1000,
+    keepAliveTimeoutMs:
+      readInt(env, 'HTTP_KEEP_ALIVE_TIMEOUT_SECONDS', 65, { min: 1, max: 3600 }) * 1000,
+  };
+}
+
 export function parseHttpConfig(env: Env) {
+  const production = readNodeEnv(env) === 'production';
   return {
     trustProxy: parseTrustProxy(env),
     maxBodyBytes: readMaxBodyBytes(env),
+    ...parseTimeouts(env),
+    /** Swagger UI and the OpenAPI document: on outside production, opt-in (behind a key) in it. */
+    openApi: {
+      enabled: readBoolean(env, 'OPENAPI_ENABLED', !production),
+      requiresApiKey: production,
+    },
   };
 }
+
+export type HttpConfig = ReturnType<typeof parseHttpConfig>;
 
 /** The HTTP server's settings, for bootstrap (before Nest's config module exists). */
 export function httpConfigFromEnvironment() {

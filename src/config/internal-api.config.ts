@@ -1,15 +1,9 @@
 import { registerAs } from '@nestjs/config';
-import { Env, InvalidConfigError, readList } from './env';
-import { MIN_SECRET_LENGTH } from './webhook-security.config';
+import { Env } from './env';
+import { readSecretList } from './secret-quality';
 
 export function parseInternalApiConfig(env: Env) {
-  const keys = readList(env, 'INTERNAL_API_KEYS');
-  if (keys.some((key) => key.length < MIN_SECRET_LENGTH)) {
-    throw new InvalidConfigError(
-      'INTERNAL_API_KEYS',
-      `holds a key shorter than ${MIN_SECRET_LENGTH} characters`,
-    );
-  }
+  const keys = readSecretList(env, 'INTERNAL_API_KEYS', 'a key');
   return { keys };
 }
 

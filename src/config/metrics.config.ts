@@ -1,15 +1,9 @@
 import { registerAs } from '@nestjs/config';
-import { Env, InvalidConfigError, readString } from './env';
-import { MIN_SECRET_LENGTH } from './webhook-security.config';
+import { Env } from './env';
+import { readSecret } from './secret-quality';
 
 export function parseMetricsConfig(env: Env) {
-  const token = readString(env, 'METRICS_TOKEN');
-  if (token !== undefined && token.length < MIN_SECRET_LENGTH) {
-    throw new InvalidConfigError(
-      'METRICS_TOKEN',
-      `must be at least ${MIN_SECRET_LENGTH} characters`,
-    );
-  }
+  const token = readSecret(env, 'METRICS_TOKEN');
   return { token };
 }
 

@@ -1,10 +1,8 @@
 import { registerAs } from '@nestjs/config';
 import { isIP } from 'node:net';
 import { Env, InvalidConfigError, readInt, readList, readString } from './env';
+import { readSecret, readSecretList } from './secret-quality';
 import { readNodeEnv } from './app.config';
-
-/** Shorter secrets can be guessed or brute-forced; the service refuses them. */
-export const MIN_SECRET_LENGTH = 24;
 
 /** One allowlist or trusted-proxy entry: an address or a CIDR, IPv4 or IPv6. */
 export function isAddressOrCidr(entry: string): boolean {
@@ -26,14 +24,8 @@ function addressList(env: Env, name: string): string[] {
 }
 
 function secretList(env: Env, name: string): string[] {
-  const secrets = readList(env, name);
+  const secrets = readSecretList(env, name);
   for (const secret of secrets) {
-    if (secret.length < MIN_SECRET_LENGTH) {
-      throw new InvalidConfigError(
-        name,
-        `holds a secret shorter than ${MIN_SECRET_LENGTH} characters`,
-      );
-    }
     if (secret.startsWith('whsec_') && Buffer.from(secret.slice(6), 'base64').length < 16) {
       throw new InvalidConfigError(
         name,
@@ -44,24 +36,24 @@ function secretList(env: Env, name: string): string[] {
   return secrets;
 }
 
+function urlToken(env: Env, name: string, token: string): string {
+  if (!/^[\w.~-]+$/.test(token)) {
+    throw new InvalidConfigError(
+      name,
+      'may hold only letters, digits and - _ . ~ (it goes in a URL)',
+    );
+  }
+  return token;
+}
+
 export function readMaxBodyBytes(env: Env): number {
   return readInt(env, 'WEBHOOK_MAX_BODY_BYTES', 65536, { min: 1024, max: 10 * 1024 * 1024 });
 }
 
 export function parseWebhookSecurityConfig(env: Env) {
-  const token = readString(env, 'KNOWLARITY_WEBHOOK_TOKEN');
-  if (token !== undefined && token.length < MIN_SECRET_LENGTH) {
-    throw new InvalidConfigError(
-      'KNOWLARITY_WEBHOOK_TOKEN',
-      `must be at least ${MIN_SECRET_LENGTH} characters`,
-    );
-  }
-  if (token !== undefined && !/^[\w.~-]+$/.test(token)) {
-    throw new InvalidConfigError(
-      'KNOWLARITY_WEBHOOK_TOKEN',
-      'may hold only letters, digits and - _ . ~ (it goes in a URL)',
-    );
-  }
+  const token = readSecret(env, 'KNOWLARITY_WEBHOOK_TOKEN');
+  if (token !== undefined) urlToken(env, 'KNOWLARITY_WEBHOOK_TOKEN', token);
+  const previousTokens = readSecretList(env, 'KNOWLARITY_WEBHOOK_PREVIOUS_TOKENS', 'a token');
   const ipAllowlist = addressList(env, 'KNOWLARITY_WEBHOOK_IP_ALLOWLIST');
   const secrets = secretList(env, 'KNOWLARITY_WEBHOOK_SECRETS');
   const configured = ipAllowlist.length > 0 || token !== undefined || secrets.length > 0;
@@ -74,6 +66,8 @@ export function parseWebhookSecurityConfig(env: Env) {
   return {
     ipAllowlist,
     token,
+    /** Tokens rotated out: still refused, but recorded as "previous" rather than "wrong". */
+    previousTokens,
     secrets,
     /** Nothing configured: only loopback callers may deliver (development). */
     loopbackOnly: !configured,
@@ -88,6 +82,19 @@ export function parseWebhookSecurityConfig(env: Env) {
     }),
     maxBodyBytes: readMaxBodyBytes(env),
     rateLimitPerMinute: readInt(env, 'WEBHOOK_RATE_LIMIT_PER_MINUTE', 1200, { min: 1 }),
+    /** Clients in one IPv6 network of this prefix share one rate-limit and storage budget. */
+    ipv6ClientPrefix: readInt(env, 'WEBHOOK_IPV6_CLIENT_PREFIX', 64, { min: 32, max: 128 }),
+    /** Bytes of refused, unauthenticated requests stored per hour, all clients together. */
+    refusedBytesPerHour: readInt(env, 'WEBHOOK_REFUSED_BYTES_PER_HOUR', 4 * 1024 * 1024, {
+      min: 0,
+    }),
+    /** The same budget for one client (address, or IPv6 network). */
+    refusedBytesPerClientPerHour: readInt(
+      env,
+      'WEBHOOK_REFUSED_BYTES_PER_CLIENT_PER_HOUR',
+      512 * 1024,
+      { min: 0 },
+    ),
   };
 }
 

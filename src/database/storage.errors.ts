@@ -3,7 +3,7 @@ import { DomainError } from '../common/domain-error';
 /** The database cannot be reached or refused the connection; the caller should retry later. */
 export class StorageUnavailableError extends DomainError {
   constructor(cause?: unknown) {
-    super('storage_unavailable', 'The database is unavailable; retry later.');
+    super('storage_unavailable', 'The database is unavailable; retry later.', 503);
     this.cause = cause;
   }
 }

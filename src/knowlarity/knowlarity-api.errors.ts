@@ -11,7 +11,7 @@ export class KnowlarityCredentialsError extends DomainError {
     readonly status: number | null,
     message = `Knowlarity rejected the API keys (HTTP ${status ?? 'none'}): check KNOWLARITY_API_KEY and KNOWLARITY_SR_API_KEY.`,
   ) {
-    super('knowlarity_credentials', message);
+    super('knowlarity_credentials', message, 502);
   }
 }
 
@@ -41,6 +41,7 @@ export class KnowlarityUnavailableError extends DomainError {
       'knowlarity_unavailable',
       `Knowlarity call-log API unavailable: ${attempts} attempt(s) failed, the last with ` +
         `${REASON_TEXT[reason]}${status === null ? '' : ` (HTTP ${status})`}.`,
+      502,
     );
     if (cause !== undefined) {
       this.cause = cause;
@@ -60,6 +61,6 @@ export class KnowlarityResponseError extends DomainError {
     /** The HTTP status of the response. */
     readonly status: number | null = null,
   ) {
-    super('knowlarity_bad_response', message);
+    super('knowlarity_bad_response', message, 502);
   }
 }

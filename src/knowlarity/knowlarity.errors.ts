@@ -12,7 +12,7 @@ export const CUSTOMER_PHONE_KEYS: readonly string[] = [
 /** The body is not a single call: not a JSON object or form body (an array, a scalar, ...). */
 export class InvalidPayloadError extends DomainError {
   constructor(message = 'The payload is not a JSON object or form body describing one call.') {
-    super('invalid_payload', message);
+    super('invalid_payload', message, 400);
   }
 }
 
@@ -26,6 +26,7 @@ export class NoCustomerPhoneError extends DomainError {
       'no_customer_phone',
       `No customer phone number found in the payload (looked for ${lookedFor.join(', ')}). ` +
         'A dashboard test ping lands here.',
+      422,
     );
   }
 }

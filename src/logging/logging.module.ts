@@ -20,6 +20,8 @@ import {
   webhookSecurityConfig,
 } from '../config';
 import { REDACTED, SECRET_HEADERS } from '../common/secret-headers';
+import { configuredSecrets } from '../config/secrets';
+import { withoutWebhookToken } from '../webhooks/webhook-request';
 import { redactText } from './redact';
 import { requestLoggingMiddleware } from './request-logging';
 
@@ -109,15 +111,7 @@ function buildPinoOptions(
   [logging, webhook, internal, api, database, metrics]: LoggingConfigs,
   destination?: DestinationStream,
 ) {
-  const secrets = [
-    webhook.token,
-    ...webhook.secrets,
-    ...internal.keys,
-    api.apiKey,
-    api.srApiKey,
-    database.supabaseServiceRoleKey,
-    metrics.token,
-  ].filter((secret): secret is string => !!secret);
+  const secrets = configuredSecrets({ webhook, internal, api, database, metrics });
   const scrub = (text: string) => redactText(text, secrets);
   return {
     level: logging.level,
@@ -128,11 +122,12 @@ function buildPinoOptions(
       censor: REDACTED,
     },
     serializers: {
-      // The path only: query strings carry phone numbers and, possibly, the URL token.
+      // The path only: query strings carry phone numbers and, possibly, the URL token;
+      // a webhook path's last segment is the token's place, whatever it holds.
       req: (req: IncomingMessage & { id?: string }) => ({
         id: req.id,
         method: req.method,
-        url: scrub((req.url ?? '').split('?')[0]),
+        url: scrub(withoutWebhookToken((req.url ?? '').split('?')[0])),
       }),
       res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
       err: (err: Error) => ({

@@ -1,13 +1,13 @@
 import { Global, Module, OnModuleInit } from '@nestjs/common';
 import { LeadSyncRepository } from '../database/lead-sync.repository';
 import { StorageUnavailableError } from '../database/storage.errors';
-import { MetricsAccessGuard, MetricsController } from './metrics.controller';
+import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 
 @Global()
 @Module({
   controllers: [MetricsController],
-  providers: [MetricsService, MetricsAccessGuard],
+  providers: [MetricsService],
   exports: [MetricsService],
 })
 export class MetricsModule implements OnModuleInit {

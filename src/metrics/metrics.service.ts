@@ -61,6 +61,32 @@ export class MetricsService {
 
   private watermark: Date | null = null;
 
+  private readonly refusals = new Counter({
+    name: 'knowlarity_webhook_refusals_unauthenticated_total',
+    help: 'Refusals before authentication, by what was kept: whole (with body), metadata, counted (no row).',
+    labelNames: ['kept'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly refusalBytes = new Gauge({
+    name: 'knowlarity_webhook_refusal_budget_used_bytes',
+    help: 'Bytes of unauthenticated refusals stored in the current hour.',
+    registers: [this.registry],
+  });
+
+  private readonly refusalBudgetBytes = new Gauge({
+    name: 'knowlarity_webhook_refusal_budget_bytes',
+    help: 'Bytes of unauthenticated refusals that may be stored per hour (WEBHOOK_REFUSED_BYTES_PER_HOUR).',
+    registers: [this.registry],
+  });
+
+  private readonly abortedRequests = new Counter({
+    name: 'knowlarity_http_aborted_requests_total',
+    help: 'Requests that never arrived whole: timeout (408, past HTTP_REQUEST/HEADERS_TIMEOUT) or aborted by the client (499).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   private readonly databaseErrors = new Counter({
     name: 'knowlarity_database_errors_total',
     help: 'Database calls that failed, by kind (unavailable, error).',
@@ -118,6 +144,19 @@ export class MetricsService {
       this.watermark = watermark;
       this.lastPollSuccess.set(this.clock.now().getTime() / 1000);
     }
+  }
+
+  refusal(kept: 'whole' | 'metadata' | 'counted'): void {
+    this.refusals.inc({ kept });
+  }
+
+  refusalBudget(usedBytes: number, budgetBytes: number): void {
+    this.refusalBytes.set(usedBytes);
+    this.refusalBudgetBytes.set(budgetBytes);
+  }
+
+  abortedRequest(reason: 'timeout' | 'aborted'): void {
+    this.abortedRequests.inc({ reason });
   }
 
   databaseError(kind: 'unavailable' | 'error'): void {

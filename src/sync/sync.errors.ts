@@ -8,6 +8,7 @@ export class SyncInProgressError extends DomainError {
       owner
         ? 'A call-log sync is already running on another instance.'
         : 'A call-log sync is already running.',
+      409,
     );
   }
 }
@@ -18,12 +19,13 @@ export class SyncNotConfiguredError extends DomainError {
     super(
       'sync_not_configured',
       'Knowlarity API credentials are not configured (KNOWLARITY_API_KEY, KNOWLARITY_SR_API_KEY).',
+      409,
     );
   }
 }
 
 export class InvalidWindowError extends DomainError {
   constructor(message: string) {
-    super('invalid_window', message);
+    super('invalid_window', message, 400);
   }
 }

@@ -1,4 +1,4 @@
-import { Controller, Get, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Controller, Get, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { RawBodyRequest } from '../common/http/raw-body';
 import { WebhookIpAllowlistGuard } from './guards/webhook-ip-allowlist.guard';
@@ -6,16 +6,15 @@ import { WebhookSignatureGuard } from './guards/webhook-signature.guard';
 import { WebhookThrottlerGuard } from './guards/webhook-throttler.guard';
 import { WebhookTokenGuard } from './guards/webhook-token.guard';
 import { WebhookDeliveryService, WebhookResponseBody } from './webhook-delivery.service';
-import { WebhookExceptionFilter } from './webhook-exception.filter';
-import { webhookRequestOf } from './webhook-request';
+import { markAuthenticated, webhookRequestOf } from './webhook-request';
 
 /**
  * Knowlarity's Hook API: GET with a query string, or POST with JSON or a form body, at
- * `/webhooks/knowlarity` or `/webhooks/knowlarity/<token>`. Guards run cheapest first.
+ * `/webhooks/knowlarity` or `/webhooks/knowlarity/<token>`. Guards run cheapest first; what they
+ * refuse is stored and answered by WebhookRefusalResponder (the routes' one refusal path).
  */
 @Controller('webhooks/knowlarity')
 @UseGuards(WebhookIpAllowlistGuard, WebhookThrottlerGuard, WebhookTokenGuard, WebhookSignatureGuard)
-@UseFilters(WebhookExceptionFilter)
 export class KnowlarityWebhookController {
   constructor(private readonly deliveries: WebhookDeliveryService) {}
 
@@ -49,6 +48,7 @@ export class KnowlarityWebhookController {
     request: RawBodyRequest,
     reply: FastifyReply,
   ): Promise<WebhookResponseBody> {
+    markAuthenticated(request);
     const result = await this.deliveries.handle(webhookRequestOf(request));
     void reply.status(result.status);
     return result.body;

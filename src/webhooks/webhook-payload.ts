@@ -1,3 +1,5 @@
+import { isTooDeep, MAX_JSON_DEPTH } from '../common/http/json-depth';
+import { FORM_TYPE, JSON_TYPE } from '../common/http/raw-body';
 import { InvalidPayloadError, parseFormOrQuery } from '../knowlarity';
 import { isPlainObject } from '../knowlarity/values';
 import { UnsupportedMediaTypeError } from './webhook.errors';
@@ -16,53 +18,39 @@ export interface WebhookRequest {
   parsedBody?: unknown;
   bodyParseError?: string;
   remoteAddress?: string;
+  /** The URL token as presented: for the token check and its verdict, never stored or logged. */
+  token?: string;
+  tokenIn?: 'path' | 'query';
+  /** Set by the signature check: a Standard Webhooks message id already delivered. */
+  duplicateMessageId?: string;
 }
 
-const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
-const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
 const TEXT_TYPE = /^text\/plain\b/i;
 
 /**
  * Reads the call fields out of a webhook request in any of the ways Knowlarity sends them: a GET
  * query string, a form body, JSON, or JSON sent as text/plain. Query parameters are kept beneath
- * body fields, so a POST that carries some fields in its URL loses nothing.
+ * body fields, so a POST that carries some fields in its URL loses nothing, unless `bodyOnly`
+ * (the body is signed and the query is not: only what is signed is read).
  *
  * @throws InvalidPayloadError for a body that cannot be parsed.
  * @throws UnsupportedMediaTypeError for any other content type.
  */
-export function decodeWebhookPayload(request: WebhookRequest): unknown {
-  const queryFields = parseFormOrQuery(request.rawQuery);
-  if (request.method === 'GET' || !request.rawBody || request.rawBody.length === 0) {
-    return queryFields;
-  }
+export function decodeWebhookPayload(request: WebhookRequest, bodyOnly = false): unknown {
+  if (request.method === 'GET') return parseFormOrQuery(request.rawQuery);
+  const queryFields = bodyOnly ? {} : parseFormOrQuery(request.rawQuery);
+  if (!request.rawBody || request.rawBody.length === 0) return queryFields;
   const body = bodyOf(request);
-  if (depthOf(body) > MAX_DEPTH) {
-    throw new InvalidPayloadError(`The body is nested deeper than ${MAX_DEPTH} levels.`);
+  if (isTooDeep(body)) {
+    throw new InvalidPayloadError(`The body is nested deeper than ${MAX_JSON_DEPTH} levels.`);
   }
   return isPlainObject(body) ? { ...queryFields, ...body } : body;
-}
-
-/** A call is a flat record, at most wrapped a few times; deeper nesting is not call data. */
-const MAX_DEPTH = 32;
-
-/** Nesting depth of parsed JSON, measured without recursion (the input may be adversarial). */
-function depthOf(value: unknown): number {
-  let deepest = 0;
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop()!;
-    if (item === null || typeof item !== 'object') continue;
-    deepest = Math.max(deepest, depth + 1);
-    if (deepest > MAX_DEPTH) return deepest;
-    for (const child of Object.values(item)) stack.push([child, depth + 1]);
-  }
-  return deepest;
 }
 
 function bodyOf(request: WebhookRequest): unknown {
   const contentType = request.contentType ?? '';
   if (JSON_TYPE.test(contentType) || FORM_TYPE.test(contentType)) {
-    if (request.bodyParseError) throw new InvalidPayloadError('The body is not valid JSON.');
+    if (request.bodyParseError) throw new InvalidPayloadError(request.bodyParseError);
     return request.parsedBody;
   }
   if (TEXT_TYPE.test(contentType) || contentType === '') {

@@ -12,7 +12,9 @@ import { WebhookTokenGuard } from './guards/webhook-token.guard';
 import { KnowlarityWebhookController } from './knowlarity-webhook.controller';
 import { WebhookDeliveriesController } from './webhook-deliveries.controller';
 import { WebhookDeliveryService } from './webhook-delivery.service';
-import { WebhookExceptionFilter } from './webhook-exception.filter';
+import { configuredSecretsProvider } from '../config/secrets';
+import { RefusalBudget } from './refusal-budget';
+import { WebhookRefusalResponder } from './webhook-refusal.responder';
 
 @Module({
   imports: [
@@ -30,13 +32,15 @@ import { WebhookExceptionFilter } from './webhook-exception.filter';
   controllers: [WebhookDeliveriesController, KnowlarityWebhookController],
   providers: [
     WebhookDeliveryService,
-    WebhookExceptionFilter,
+    WebhookRefusalResponder,
+    RefusalBudget,
+    configuredSecretsProvider,
     WebhookIpAllowlistGuard,
     WebhookThrottlerGuard,
     WebhookTokenGuard,
     WebhookSignatureGuard,
   ],
-  exports: [WebhookDeliveryService],
+  exports: [WebhookDeliveryService, WebhookRefusalResponder],
 })
 export class WebhooksModule implements OnModuleInit {
   constructor(

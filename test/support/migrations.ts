@@ -18,6 +18,7 @@ export const SHIPPED_MIGRATIONS = [
   '0007_retention.sql',
   '0008_ingest_batch.sql',
   '0009_tidy.sql',
+  '0010_close_sequences.sql',
 ];
 
 /** The version each listed file carries in its name. */

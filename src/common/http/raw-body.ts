@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { IncomingMessage } from 'node:http';
+import { DomainError } from '../domain-error';
+import { isTooDeep, MAX_JSON_DEPTH } from './json-depth';
 
 /** What the body parser leaves on every request: the bytes as received, and how JSON fared. */
 export interface RawBodyRequest extends FastifyRequest {
@@ -17,8 +18,9 @@ export interface ParsedBody {
 
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
 const MEDIA_TYPE = new RegExp(`^\\s*${TOKEN}/${TOKEN}\\s*(;.*)?$`);
-const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
-const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
+/** `application/json` and its `+json` relatives (`application/vnd.api+json`). */
+export const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
+export const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
 
 /**
  * JSON and form bodies become objects; any other type stays the raw Buffer. A malformed JSON
@@ -28,11 +30,16 @@ export function parseBody(contentType: string | undefined, bytes: Buffer): Parse
   const type = contentType ?? '';
   if (JSON_TYPE.test(type)) {
     if (bytes.length === 0) return { body: undefined };
+    let body: unknown;
     try {
-      return { body: JSON.parse(bytes.toString('utf8')) };
+      body = JSON.parse(bytes.toString('utf8'));
     } catch {
       return { body: undefined, error: 'The body is not valid JSON.' };
     }
+    if (isTooDeep(body)) {
+      return { body: undefined, error: `The body is nested deeper than ${MAX_JSON_DEPTH} levels.` };
+    }
+    return { body };
   }
   if (FORM_TYPE.test(type))
     return { body: Object.fromEntries(new URLSearchParams(bytes.toString('utf8'))) };
@@ -41,10 +48,15 @@ export function parseBody(contentType: string | undefined, bytes: Buffer): Parse
 
 /**
  * Replaces Fastify's body parsers with one that keeps the raw bytes of every request (signatures
- * are computed over them) and never throws for a malformed body: a client's mistake must reach
- * the handler, which records the delivery and answers 400, instead of Fastify's generic error.
+ * are computed over them). On the routes `keepsMalformed` names (the webhook, which records every
+ * delivery) a malformed JSON body never throws: it reaches the handler, which stores it and
+ * answers 400. Anywhere else it is a 400 invalid_payload before validation runs.
  */
-export function registerRawBodyParser(fastify: FastifyInstance, bodyLimit: number): void {
+export function registerRawBodyParser(
+  fastify: FastifyInstance,
+  bodyLimit: number,
+  keepsMalformed: (url: string) => boolean,
+): void {
   // Fastify refuses a malformed Content-Type (";;;", "") before reading the body, which would lose
   // the bytes. It is set aside here and the body read as octet-stream; handlers see the original.
   fastify.addHook('onRequest', async (request) => {
@@ -60,28 +72,10 @@ export function registerRawBodyParser(fastify: FastifyInstance, bodyLimit: numbe
     req.rawBody = body as Buffer;
     const parsed = parseBody(request.headers['content-type'], req.rawBody);
     req.bodyParseError = parsed.error;
+    if (parsed.error !== undefined && !keepsMalformed(request.url)) {
+      done(new DomainError('invalid_payload', parsed.error, 400), undefined);
+      return;
+    }
     done(null, parsed.body);
   });
-}
-
-/**
- * Reads a body Fastify never read (it refused the request before parsing), up to `limit` bytes;
- * null when it is larger, so the refusal can still be stored with what was sent.
- */
-export async function readUnparsedBody(
-  raw: IncomingMessage,
-  limit: number,
-): Promise<Buffer | null> {
-  if (raw.readableEnded) return null;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of raw as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      raw.resume();
-      return null;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }

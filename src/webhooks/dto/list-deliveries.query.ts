@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 
 export class ListDeliveriesQuery {
   /** How many deliveries, newest first (1–500, default 50). */
@@ -23,4 +23,11 @@ export class ListDeliveriesQuery {
   @IsInt({ message: 'before must be a delivery id' })
   @Min(1, { message: 'before must be a delivery id' })
   before?: number;
+}
+
+export class ReplayQuery {
+  /** `true` to replay a delivery that was refused before authentication. */
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'force must be true or false' })
+  force?: 'true' | 'false';
 }

@@ -1,28 +1,29 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { secretEquals } from '../../common/constant-time';
 import type { RawBodyRequest } from '../../common/http/raw-body';
 import { webhookSecurityConfig } from '../../config';
+import type { TokenVerdict } from '../delivery-record';
+import { tokenVerdictOf } from '../token-verdict';
 import { invalidToken } from '../webhook.errors';
 import { presentedToken } from '../webhook-request';
 
 /**
  * The protection that works with Knowlarity's dashboard, which only takes a URL: a long secret
  * as the last path segment or `?token=`, compared in constant time. Enforced when
- * KNOWLARITY_WEBHOOK_TOKEN is set.
+ * KNOWLARITY_WEBHOOK_TOKEN is set; a rotated-out token is refused like a wrong one.
  */
 @Injectable()
 export class WebhookTokenGuard implements CanActivate {
-  constructor(
-    @Inject(webhookSecurityConfig.KEY)
-    private readonly config: ConfigType<typeof webhookSecurityConfig>,
-  ) {}
+  private readonly verdictOf: ((token: string) => TokenVerdict) | null;
+
+  constructor(@Inject(webhookSecurityConfig.KEY) config: ConfigType<typeof webhookSecurityConfig>) {
+    this.verdictOf = config.token === undefined ? null : tokenVerdictOf(config);
+  }
 
   canActivate(context: ExecutionContext): boolean {
-    const expected = this.config.token;
-    if (expected === undefined) return true;
+    if (this.verdictOf === null) return true;
     const given = presentedToken(context.switchToHttp().getRequest<RawBodyRequest>());
-    if (given === undefined || !secretEquals(given, expected)) throw invalidToken();
+    if (given === undefined || this.verdictOf(given) !== 'valid') throw invalidToken();
     return true;
   }
 }
