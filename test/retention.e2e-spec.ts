@@ -5,6 +5,7 @@
  * nothing.
  */
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { DatabaseLease } from '../src/database/database-lease';
 import { LeadSyncRepository } from '../src/database/lead-sync.repository';
 import {
   RETENTION_BATCH,
@@ -23,9 +24,11 @@ const deliveryLimit = new Date(NOW.getTime() - DELIVERY_DAYS * DAY_MS);
 const syncRunLimit = new Date(NOW.getTime() - SYNC_RUN_DAYS * DAY_MS);
 
 function scheduler(repository: LeadSyncRepository, deliveryDays: number, syncRunDays: number) {
+  const clock = new FixedClock(NOW);
   return new RetentionScheduler(
     repository,
-    new FixedClock(NOW),
+    new DatabaseLease(repository, clock),
+    clock,
     new SchedulerRegistry(),
     { deliveryDays, syncRunDays },
     false,

@@ -43,7 +43,8 @@ const UNAVAILABLE_NODE_CODES = new Set([
 /**
  * SQLSTATE classes and node errors that mean "the database is not there right now": connection
  * exceptions (08), operator intervention such as pg_terminate_backend (57P01..57P03), too many
- * connections (53300), and socket errors. Everything else is a real error.
+ * connections (53300), socket errors, and a pool that found no free connection in time (an
+ * overloaded database: the client should retry, so 503 rather than 500). Everything else is a real error.
  */
 export function isUnavailable(error: unknown): boolean {
   const err = error as { code?: unknown; message?: unknown } | null;
@@ -53,7 +54,7 @@ export function isUnavailable(error: unknown): boolean {
     code.startsWith('08') ||
     ['57P01', '57P02', '57P03', '53300'].includes(code) ||
     UNAVAILABLE_NODE_CODES.has(code) ||
-    /Connection terminated|connection timeout|Client has encountered a connection error|fetch failed|ECONNREFUSED|not currently accepting connections|the database system is (starting up|shutting down)/i.test(
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|fetch failed|ECONNREFUSED|not currently accepting connections|the database system is (starting up|shutting down)/i.test(
       message,
     )
   );

@@ -7,10 +7,10 @@ import {
 } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { randomUUID } from 'node:crypto';
 import { BACKGROUND_JOBS } from '../common/background-jobs';
 import { Clock } from '../common/clock';
 import { retentionConfig } from '../config';
+import { DatabaseLease, HeldLease } from '../database/database-lease';
 import { LeadSyncRepository } from '../database/lead-sync.repository';
 
 /** The lease stream: one instance of a cluster purges at a time. */
@@ -38,12 +38,12 @@ export interface RetentionResult {
 @Injectable()
 export class RetentionScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(RetentionScheduler.name);
-  private readonly owner = `${process.pid}-${randomUUID()}`;
   private current: Promise<RetentionResult | null> | null = null;
   private stopping = false;
 
   constructor(
     private readonly repository: LeadSyncRepository,
+    private readonly lease: DatabaseLease,
     private readonly clock: Clock,
     private readonly scheduler: SchedulerRegistry,
     @Inject(retentionConfig.KEY) private readonly config: ConfigType<typeof retentionConfig>,
@@ -83,37 +83,41 @@ export class RetentionScheduler implements OnApplicationBootstrap, BeforeApplica
 
   private async pass(): Promise<RetentionResult | null> {
     try {
-      const lease = await this.repository.acquireLease(RETENTION_STREAM, this.owner, LEASE_SECONDS);
-      if (!lease.acquired) return null;
-      try {
-        const now = this.clock.now().getTime();
-        const result = {
-          deliveries: await this.purge(this.config.deliveryDays, now, (before) =>
-            this.repository.purgeDeliveries(before, RETENTION_BATCH),
-          ),
-          syncRuns: await this.purge(this.config.syncRunDays, now, (before) =>
-            this.repository.purgeSyncRuns(before, RETENTION_BATCH),
-          ),
-        };
-        if (result.deliveries + result.syncRuns > 0) {
-          this.logger.log(
-            `Retention: deleted ${result.deliveries} deliveries and ${result.syncRuns} sync runs.`,
-          );
-        }
-        return result;
-      } finally {
-        await this.repository.releaseLease(RETENTION_STREAM, this.owner).catch(() => undefined);
-      }
+      const run = await this.lease.runExclusive(
+        RETENTION_STREAM,
+        { ttlSeconds: LEASE_SECONDS },
+        (lease) => this.purgeAll(lease),
+      );
+      return run.ran ? run.value : null;
     } catch (error) {
       this.logger.warn(`Retention pass failed: ${(error as Error).message}`);
       return null;
     }
   }
 
+  private async purgeAll(lease: HeldLease): Promise<RetentionResult> {
+    const now = this.clock.now().getTime();
+    const result = {
+      deliveries: await this.purge(this.config.deliveryDays, now, lease, (before) =>
+        this.repository.purgeDeliveries(before, RETENTION_BATCH),
+      ),
+      syncRuns: await this.purge(this.config.syncRunDays, now, lease, (before) =>
+        this.repository.purgeSyncRuns(before, RETENTION_BATCH),
+      ),
+    };
+    if (result.deliveries + result.syncRuns > 0) {
+      this.logger.log(
+        `Retention: deleted ${result.deliveries} deliveries and ${result.syncRuns} sync runs.`,
+      );
+    }
+    return result;
+  }
+
   /** Deletes batch after batch of rows older than `days` before `now` (0 days: keep all). */
   private async purge(
     days: number,
     now: number,
+    lease: HeldLease,
     deleteBatch: (before: Date) => Promise<{ deleted: number }>,
   ): Promise<number> {
     if (days === 0) return 0;
@@ -123,7 +127,7 @@ export class RetentionScheduler implements OnApplicationBootstrap, BeforeApplica
       const { deleted } = await deleteBatch(before);
       total += deleted;
       if (deleted < RETENTION_BATCH || this.stopping) return total;
-      await this.repository.acquireLease(RETENTION_STREAM, this.owner, LEASE_SECONDS);
+      await lease.renew();
     }
   }
 }
