@@ -5,6 +5,7 @@ import { DomainError } from '../common/domain-error';
 import { describeException } from '../common/filters/all-exceptions.filter';
 import { businessConfig, webhookSecurityConfig } from '../config';
 import {
+  AssignmentReason,
   DeliveryRecord,
   IngestOutcome,
   LeadSyncRepository,
@@ -18,7 +19,14 @@ import { decodeWebhookPayload, WebhookRequest } from './webhook-payload';
 import { isWebhookReceivingPath, webhookRequestOf } from './webhook-request';
 
 export type WebhookResponseBody =
-  | { success: true; outcome: IngestOutcome; leadId: number | null; callId: string }
+  | {
+      success: true;
+      outcome: IngestOutcome;
+      leadId: number | null;
+      callId: string;
+      assignedTo: string | null;
+      assignmentReason: AssignmentReason | null;
+    }
   | { success: false; code: string; message: string };
 
 export interface WebhookReply {
@@ -82,6 +90,8 @@ export class WebhookDeliveryService {
           outcome: result.outcome,
           leadId: result.leadId,
           callId: result.callId,
+          assignedTo: result.assignedTo ?? null,
+          assignmentReason: result.assignmentReason ?? null,
         },
       };
     } catch (error) {
