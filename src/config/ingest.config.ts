@@ -31,14 +31,22 @@ const MAX_USER_ID_LENGTH = 100;
  * Ads,+919600000302=Meta` → { '+919600000301': 'Google Ads', ... }. A phone listed twice with
  * different values is refused rather than resolved silently.
  */
-function phoneMap(env: Env, name: string, what: string, maxLength = Infinity): Record<string, string> {
+function phoneMap(
+  env: Env,
+  name: string,
+  what: string,
+  maxLength = Infinity,
+): Record<string, string> {
   const map: Record<string, string> = {};
   for (const entry of readList(env, name)) {
     const [number, ...rest] = entry.split('=');
     const phone = normalizePhone(number);
     const value = rest.join('=').trim();
     if (!phone || !value || value.length > maxLength) {
-      throw new InvalidConfigError(name, `must be a comma-separated list of <phone number>=<${what}>`);
+      throw new InvalidConfigError(
+        name,
+        `must be a comma-separated list of <phone number>=<${what}>`,
+      );
     }
     if (map[phone.e164] !== undefined && map[phone.e164] !== value) {
       throw new InvalidConfigError(name, `maps one number to two ${what}s`);

@@ -19,6 +19,10 @@ begin
       execute format('revoke all on schema knowlarity_private from %I', v_role);
     end if;
   end loop;
+  -- The service's functions name it; on Supabase they run as service_role.
+  if exists (select 1 from pg_roles where rolname = 'service_role') then
+    grant usage on schema knowlarity_private to service_role;
+  end if;
 end $$;
 
 -- The national number of a phone as the service matches it: the SQL twin of normalizePhone's
@@ -35,7 +39,7 @@ declare
   v_parts text[];
   v_plus boolean;
   v_digits text;
-  v_local text;
+  v_national text;
 begin
   -- The characters JavaScript's \s matches, plus - . ( ).
   v_parts := regexp_match(
@@ -51,15 +55,18 @@ begin
   end if;
 
   if not v_plus then
-    v_local := case
+    -- The Indian forms written without `+`. (No calls to other functions of this schema: the
+    -- writing role, which has no USAGE on it, runs this body.)
+    v_national := case
       when length(v_digits) = 10 and left(v_digits, 1) <> '0' then v_digits
-      when length(v_digits) = 11 and left(v_digits, 1) = '0' then knowlarity_private.indian_national(substr(v_digits, 2))
+      when length(v_digits) = 11 and left(v_digits, 1) = '0' then substr(v_digits, 2)
       when v_digits ~ '^1(800|860)[0-9]{7}$' then v_digits
-      when length(v_digits) = 12 and left(v_digits, 2) = '91' then knowlarity_private.indian_national(substr(v_digits, 3))
-      when length(v_digits) = 14 and left(v_digits, 4) = '0091' then knowlarity_private.indian_national(substr(v_digits, 5))
+      when length(v_digits) = 12 and left(v_digits, 2) = '91' then substr(v_digits, 3)
+      when length(v_digits) = 14 and left(v_digits, 4) = '0091' then substr(v_digits, 5)
     end;
-    if v_local is not null then
-      return v_local;
+    if (length(v_national) = 10 and left(v_national, 1) <> '0')
+       or v_national ~ '^1(800|860)[0-9]{7}$' then
+      return v_national;
     end if;
     if left(v_digits, 2) = '00' then
       v_digits := substr(v_digits, 3); -- the international prefix
@@ -71,23 +78,18 @@ begin
     return null;
   end if;
   if left(v_digits, 2) = '91' then
-    v_digits := substr(v_digits, 3);
-    if length(v_digits) = 11 and left(v_digits, 1) = '0' then
-      v_digits := substr(v_digits, 2); -- `+91 (0) 98...`
+    v_national := substr(v_digits, 3);
+    if length(v_national) = 11 and left(v_national, 1) = '0' then
+      v_national := substr(v_national, 2); -- `+91 (0) 98...`
     end if;
-    return knowlarity_private.indian_national(v_digits);
+    if (length(v_national) = 10 and left(v_national, 1) <> '0')
+       or v_national ~ '^1(800|860)[0-9]{7}$' then
+      return v_national;
+    end if;
+    return null;
   end if;
   return v_digits;
 end $$;
-
--- An Indian national number: 10 digits not starting with 0, or a toll-free 1800/1860 number.
-create or replace function knowlarity_private.indian_national(p_digits text) returns text
-language sql immutable strict parallel safe set search_path = pg_catalog as $$
-  select case
-    when length(p_digits) = 10 and left(p_digits, 1) <> '0' then p_digits
-    when p_digits ~ '^1(800|860)[0-9]{7}$' then p_digits
-  end
-$$;
 
 -- Leads by their alternate number, without rewriting the CRM's rows. The columns after the
 -- number serve "the phone's newest lead".
