@@ -16,10 +16,7 @@ export type IngestOutcome =
  * number's owner, an owner the lead already had (never replaced), or none of these.
  */
 export type AssignmentReason =
-  | 'answering_agent'
-  | 'number_owner'
-  | 'already_assigned'
-  | 'unassigned';
+  'answering_agent' | 'number_owner' | 'already_assigned' | 'unassigned';
 
 export interface IngestResult {
   outcome: IngestOutcome;
@@ -277,7 +274,12 @@ export interface MissedCallView {
   phone: string;
   phoneE164: string;
   leadId: number | null;
-  lead: { id: number; fullName: string | null; status: string | null; assignedTo: string | null } | null;
+  lead: {
+    id: number;
+    fullName: string | null;
+    status: string | null;
+    assignedTo: string | null;
+  } | null;
   /** Missed inbound calls in the run. */
   attempts: number;
   firstMissedCallId: string;
