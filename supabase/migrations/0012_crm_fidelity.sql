@@ -452,7 +452,13 @@ begin
       assigned_to = v_assigned_to, assignment_reason = v_assignment_reason
     where call_id = v_call_id;
 
-    if not v_missed or v_direction = 'inbound' then
+    -- A missed inbound call always joins an entry of the queue; an answered call only changes
+    -- entries with a missed call before it that were open or answered later (out of order).
+    if (v_missed and v_direction = 'inbound')
+       or (not v_missed and exists (
+             select 1 from knowlarity_missed_episodes e
+             where e.phone = v_phone and e.first_missed_at < v_started_at
+               and (e.returned_at is null or e.returned_at >= v_started_at))) then
       perform knowlarity_refresh_missed_episodes(v_phone, v_started_at);
     end if;
   end if;
@@ -603,18 +609,31 @@ declare
   v_after boolean := p_after_at is not null and p_after_key is not null;
   v_rows knowlarity_missed_episodes[];
 begin
-  if coalesce(p_returned, false) then
+  -- Four static statements rather than one with `not v_after or ...`: a cached generic plan
+  -- cannot use an OR with a parameter as an index condition, and would read from the top.
+  if coalesce(p_returned, false) and v_after then
     select array(
       select e from knowlarity_missed_episodes e
       where e.returned_at is not null
-        and (not v_after or (e.returned_at, e.returned_call_id) < (p_after_at, p_after_key))
+        and (e.returned_at, e.returned_call_id) < (p_after_at, p_after_key)
       order by e.returned_at desc, e.returned_call_id desc
+      limit v_limit + 1) into v_rows;
+  elsif coalesce(p_returned, false) then
+    select array(
+      select e from knowlarity_missed_episodes e
+      where e.returned_at is not null
+      order by e.returned_at desc, e.returned_call_id desc
+      limit v_limit + 1) into v_rows;
+  elsif v_after then
+    select array(
+      select e from knowlarity_missed_episodes e
+      where e.returned_at is null and (e.last_missed_at, e.phone) < (p_after_at, p_after_key)
+      order by e.last_missed_at desc, e.phone desc
       limit v_limit + 1) into v_rows;
   else
     select array(
       select e from knowlarity_missed_episodes e
       where e.returned_at is null
-        and (not v_after or (e.last_missed_at, e.phone) < (p_after_at, p_after_key))
       order by e.last_missed_at desc, e.phone desc
       limit v_limit + 1) into v_rows;
   end if;
