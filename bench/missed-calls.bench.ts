@@ -30,7 +30,7 @@ import { parseIngestConfig } from '../src/config/ingest.config';
 import { PostgresRepository } from '../src/database/drivers/postgres.repository';
 import { loadMigrations, migrate } from '../src/database/migrator';
 import { CallEvent } from '../src/knowlarity/call-event';
-import { closedLoop, LoadResult } from './support/closed-loop';
+import { closedLoop, LoadResult, summarise } from './support/closed-loop';
 
 const ROOT = resolve(__dirname, '../..');
 const SERVER_URL =
@@ -142,7 +142,7 @@ async function loadCalls(url: string): Promise<void> {
               case when k < 7 then 'same_source_duplicate' else 'call_linked' end,
               'poll', array['poll']
        from generate_series(1, $1::integer) g,
-            lateral (select (g::bigint * 7919) % $3 as customer, (g * 31) % 10 as k) c,
+            lateral (select (g::bigint * 7919) % $3 as customer, abs(hashint4(g)) % 10 as k) c,
             lateral (select ($2::bigint + c.customer)::text as phone, c.customer) p`,
       [CALLS, FIRST_PHONE, CUSTOMERS],
     );
@@ -200,16 +200,56 @@ async function measureQueue(url: string): Promise<void> {
       ],
       ['the gauge: count of waiting customers', () => repository.countUnreturnedMissedCalls()],
     ];
-    for (const [label, once] of phases) {
-      const result = await closedLoop(CLIENTS, WARM_UP_SECONDS, SECONDS, async () => {
-        await once();
-        return { ok: true };
-      });
-      report(`${label} (repository, ${CALLS.toLocaleString('en')} calls)`, result);
+    for (const clients of [1, CLIENTS]) {
+      for (const [label, once] of phases) {
+        const result = await closedLoop(clients, WARM_UP_SECONDS, SECONDS, async () => {
+          await once();
+          return { ok: true };
+        });
+        report(`${label} (repository, ${CALLS.toLocaleString('en')} calls)`, result);
+      }
     }
   } finally {
     await repository.close();
   }
+  await serverSide(url, keys);
+}
+
+/**
+ * The database's own time for a page (EXPLAIN ANALYZE's execution time of the function call),
+ * one at a time: what the query costs, without the client, the pool or the machine's queue.
+ */
+async function serverSide(url: string, keys: Array<{ at: string; key: string }>): Promise<void> {
+  await withPool(url, async (pool) => {
+    const statements: Array<[string, () => [string, unknown[]]]> = [
+      ['waiting, first page of 50', () => ['knowlarity_list_missed_calls(false, now(), 50)', []]],
+      [
+        'waiting, a page of 50 after a random cursor',
+        () => {
+          const key = keys[Math.floor(Math.random() * keys.length)];
+          return ['knowlarity_list_missed_calls(false, now(), 50, $1, $2)', [key.at, key.key]];
+        },
+      ],
+      ['returned, first page of 50', () => ['knowlarity_list_missed_calls(true, now(), 50)', []]],
+      ['the gauge', () => ['knowlarity_count_unreturned_missed_calls()', []]],
+    ];
+    for (const [label, statement] of statements) {
+      const times: number[] = [];
+      for (let i = 0; i < 300; i += 1) {
+        const [call, params] = statement();
+        const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ 'Execution Time': number }> }>(
+          `explain (analyze, format json) select ${call}`,
+          params,
+        );
+        if (i >= 20) times.push(rows[0]['QUERY PLAN'][0]['Execution Time']);
+      }
+      const { p50Ms, p99Ms, maxMs } = summarise(times, 1);
+      console.log(
+        `${label} (database execution time, one at a time, ${times.length} runs): ` +
+          `p50 ${p50Ms.toFixed(2)} ms  p99 ${p99Ms.toFixed(2)} ms  max ${maxMs.toFixed(2)} ms`,
+      );
+    }
+  });
 }
 
 /** LEADS leads; every third has an alternate number, typed as a sales team would. */
@@ -294,7 +334,7 @@ function report(label: string, result: LoadResult): void {
   const ms = (value: number) => `${value.toFixed(2)} ms`;
   console.log(
     [
-      `${label}: ${CLIENTS} clients, ${result.seconds} s`,
+      `${label}: ${result.connections} clients, ${result.seconds} s`,
       `  ${result.requests} calls (${result.perSecond.toFixed(0)}/s), errors ${result.errors}`,
       `  p50 ${ms(result.p50Ms)}  p90 ${ms(result.p90Ms)}  p99 ${ms(result.p99Ms)}  max ${ms(result.maxMs)}`,
       `  load average ${loadavg()

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseIngestConfig } from '../src/config/ingest.config';
+import { AssignmentReason, IngestOutcome, MissedCallView } from '../src/database/lead-sync.types';
 import { normalizeCall } from '../src/knowlarity/normalize-call';
 import { FixedClock, RunningApp, startApp } from './support/app';
 import { freshPhone, KNOWLARITY_SR, META_SR } from './support/calls';
@@ -28,6 +29,16 @@ const ENV = {
 };
 const RULES = parseIngestConfig(ENV).rules;
 const NORMALIZE = { defaultCountry: 'IN', timezone: 'Asia/Kolkata' };
+
+/** A webhook's 200 answer. */
+interface WebhookBody {
+  success: true;
+  outcome: IngestOutcome;
+  leadId: number;
+  callId: string;
+  assignedTo: string | null;
+  assignmentReason: AssignmentReason | null;
+}
 
 interface CallSpec {
   phone: string;
@@ -84,14 +95,14 @@ for (const target of repositoryTargets) {
       });
 
     /** One call as a webhook; the response body. */
-    const webhook = async (spec: CallSpec): Promise<any> => {
+    const webhook = async (spec: CallSpec): Promise<WebhookBody> => {
       const callId = randomUUID();
       const response = await fetch(`${running.url}/webhooks/knowlarity`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(record(spec, callId)),
       });
-      const body = await readJson(response);
+      const body = (await readJson(response)) as WebhookBody;
       expect([response.status, body.success]).toEqual([200, true]);
       remember(spec, callId, body.leadId);
       return body;
@@ -114,17 +125,23 @@ for (const target of repositoryTargets) {
       return items.map(({ call }) => byId.get(call.callId)!);
     };
 
-    const get = async (path: string, query: Record<string, string> = {}) => {
+    const get = async (
+      path: string,
+      query: Record<string, string> = {},
+    ): Promise<{ status: number; body: Record<string, unknown> }> => {
       const search = new URLSearchParams(query).toString();
       const response = await fetch(`${running.url}${path}${search ? `?${search}` : ''}`, {
         headers: { 'x-api-key': API_KEY },
       });
-      return { status: response.status, body: await readJson(response) };
+      return {
+        status: response.status,
+        body: (await readJson(response)) as Record<string, unknown>,
+      };
     };
 
     /** Every entry of one queue, page by page. */
-    const queue = async (returned: boolean, limit = 50): Promise<any[]> => {
-      const items: any[] = [];
+    const queue = async (returned: boolean, limit = 50): Promise<MissedCallView[]> => {
+      const items: MissedCallView[] = [];
       let cursor: string | undefined;
       do {
         const reply = await get('/calls/missed', {
@@ -133,8 +150,9 @@ for (const target of repositoryTargets) {
           ...(cursor ? { cursor } : {}),
         });
         expect(reply.status).toBe(200);
-        items.push(...reply.body.items);
-        cursor = reply.body.nextCursor ?? undefined;
+        const page = reply.body as { items: MissedCallView[]; nextCursor: string | null };
+        items.push(...page.items);
+        cursor = page.nextCursor ?? undefined;
       } while (cursor);
       return items;
     };
@@ -202,7 +220,8 @@ for (const target of repositoryTargets) {
           expect([cross.outcome, cross.leadId]).toEqual(['cross_source_duplicate', ofOtherSource]);
           expect([again.outcome, again.leadId]).toEqual(['same_source_duplicate', ofOtherSource]);
           expect([linked.outcome, linked.leadId]).toEqual(['call_linked', ofOtherSource]);
-          expect(found.body.items.map((lead: { id: number }) => lead.id)).toEqual([ofOtherSource]);
+          const leads = found.body.items as Array<{ id: number }>;
+          expect(leads.map((lead) => lead.id)).toEqual([ofOtherSource]);
           const [counts] = await database.sql<{ leads: number; history: number; linked: number }>(
             `select (select count(*) from leads_master where phone_number_normalized = $1)::int as leads,
                     (select count(*) from lead_sources_history where lead_id = $2)::int as history,
@@ -505,7 +524,7 @@ for (const target of repositoryTargets) {
         const bad = await get('/calls/missed', { returned: 'yes' });
         const crossed = await get('/calls/missed', {
           returned: 'true',
-          cursor: waiting.body.nextCursor,
+          cursor: String(waiting.body.nextCursor),
         });
         const noKey = await fetch(`${running.url}/calls/missed`);
 
@@ -561,7 +580,7 @@ for (const target of repositoryTargets) {
         });
         const gauge = /^knowlarity_missed_calls_unreturned (\d+)$/m.exec(await metrics.text());
 
-        const comparable = (entry: any) => ({
+        const comparable = (entry: MissedCallView) => ({
           phone: entry.phone,
           leadId: entry.leadId,
           attempts: entry.attempts,

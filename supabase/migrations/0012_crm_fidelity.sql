@@ -562,18 +562,18 @@ begin
   return knowlarity_lead_page(v_rows, v_limit);
 end $$;
 
--- A queue entry as the API shows it, with its lead (or null) and, as of p_now, how long the
--- customer has waited (open) or how fast they were answered (returned), in whole seconds.
+-- A queue entry as the API shows it, with its lead (p_lead: knowlarity_missed_lead_json, or
+-- null) and, as of p_now, how long the customer has waited (open) or how fast they were answered
+-- (returned), in whole seconds.
 create or replace function knowlarity_missed_episode_api_json(
-  e knowlarity_missed_episodes, l leads_master, p_now timestamptz
+  e knowlarity_missed_episodes, p_lead jsonb, p_now timestamptz
 ) returns jsonb
 language sql stable parallel safe as $$
   select jsonb_build_object(
     'phone', e.phone,
     'phoneE164', e.phone_e164,
     'leadId', e.lead_id,
-    'lead', case when l.id is not null then jsonb_build_object(
-              'id', l.id, 'fullName', l.full_name, 'status', l.status, 'assignedTo', l.assigned_to) end,
+    'lead', p_lead,
     'attempts', e.attempts,
     'firstMissedCallId', e.first_missed_call_id,
     'firstMissedAt', knowlarity_api_time(e.first_missed_at),
@@ -586,6 +586,12 @@ language sql stable parallel safe as $$
     'returnedDirection', e.returned_direction,
     'returnedAfterSeconds', case when e.returned_at is not null
                                  then floor(extract(epoch from e.returned_at - e.first_missed_at))::bigint end)
+$$;
+
+-- The short form of a queue entry's lead: {id, fullName, status, assignedTo}.
+create or replace function knowlarity_missed_lead_json(l leads_master) returns jsonb
+language sql stable parallel safe as $$
+  select jsonb_build_object('id', l.id, 'fullName', l.full_name, 'status', l.status, 'assignedTo', l.assigned_to)
 $$;
 
 -- The missed-call queue, keyset-paged: {items, next}.
@@ -640,13 +646,18 @@ begin
 
   return (
     select jsonb_build_object(
-      'items', coalesce(jsonb_agg(knowlarity_missed_episode_api_json(v_rows[n], l, p_now) order by n)
+      -- The lead by primary key, one probe per item: a join would let the planner hash the
+      -- whole of leads_master for 51 rows.
+      'items', coalesce(jsonb_agg(knowlarity_missed_episode_api_json(
+                          v_rows[n],
+                          (select knowlarity_missed_lead_json(l) from leads_master l
+                           where l.id = (v_rows[n]).lead_id),
+                          p_now) order by n)
                           filter (where n <= v_limit), '[]'::jsonb),
       'next', case when count(*) > v_limit then jsonb_build_object(
                 'at', knowlarity_key_time(coalesce((v_rows[v_limit]).returned_at, (v_rows[v_limit]).last_missed_at)),
                 'key', coalesce((v_rows[v_limit]).returned_call_id, (v_rows[v_limit]).phone)) end)
-    from generate_subscripts(v_rows, 1) as n
-    left join leads_master l on l.id = (v_rows[n]).lead_id);
+    from generate_subscripts(v_rows, 1) as n);
 end $$;
 
 -- How many customers are waiting for a call back (the entries of the unreturned queue).
