@@ -22,17 +22,17 @@
  * average; drops its databases.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { cpSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Client, Pool } from 'pg';
 import { parseIngestConfig } from '../src/config/ingest.config';
 import { PostgresRepository } from '../src/database/drivers/postgres.repository';
-import { loadMigrations, migrate } from '../src/database/migrator';
+import { migratePool } from '../src/database/migration-sessions';
+import { loadMigrations, Migration } from '../src/database/migrator';
 import { CallEvent } from '../src/knowlarity/call-event';
 import { closedLoop, LoadResult, summarise } from './support/closed-loop';
+import { ROOT } from './support/service-process';
 
-const ROOT = resolve(__dirname, '../..');
 const SERVER_URL =
   process.env.BENCH_DATABASE_URL ??
   process.env.TEST_DATABASE_URL ??
@@ -50,10 +50,6 @@ const AGENT = '+919000000001';
 const RULES = parseIngestConfig({ KNOWLARITY_AGENT_USERS: `${AGENT}=17` }).rules;
 
 async function main(): Promise<void> {
-  // The compiled migrator looks for supabase/migrations two levels above itself.
-  cpSync(join(ROOT, 'supabase/migrations'), join(__dirname, '../supabase/migrations'), {
-    recursive: true,
-  });
   const created: string[] = [];
   try {
     const queueUrl = await createDatabase(created, (m) => m);
@@ -82,30 +78,16 @@ async function admin(sql: string): Promise<void> {
 /** A fresh database migrated with `pick(every migration)`; its URL. */
 async function createDatabase(
   created: string[],
-  pick: (all: ReturnType<typeof loadMigrations>) => ReturnType<typeof loadMigrations>,
+  pick: (all: Migration[]) => Migration[],
 ): Promise<string> {
   const name = `kls_bench_${randomBytes(4).toString('hex')}`;
   await admin(`create database ${name}`);
   created.push(name);
   const url = new URL(SERVER_URL);
   url.pathname = `/${name}`;
-  const pool = new Pool({ connectionString: url.toString(), max: 1 });
-  const client = await pool.connect();
-  try {
-    await migrate(
-      {
-        exec: async (sql) => {
-          await client.query(sql);
-        },
-        query: async <R>(sql: string, params?: unknown[]) =>
-          (await client.query(sql, params)).rows as R[],
-      },
-      pick(loadMigrations()),
-    );
-  } finally {
-    client.release();
-    await pool.end();
-  }
+  await withPool(url.toString(), (pool) =>
+    migratePool(pool, pick(loadMigrations(join(ROOT, 'supabase/migrations')))),
+  );
   return url.toString();
 }
 

@@ -597,6 +597,10 @@ for (const target of repositoryTargets) {
         expect(waiting.map(comparable)).toEqual(expected.waiting);
         expect(returned.map(comparable)).toEqual(expected.returned);
         expect(Number(gauge?.[1])).toBe(expected.waiting.length);
+        // Rebuilt from scratch (as the migration does for calls stored before it), the same.
+        await database.sql('select knowlarity_rebuild_all_missed_episodes()');
+        expect((await queue(false)).map(comparable)).toEqual(expected.waiting);
+        expect((await queue(true)).map(comparable)).toEqual(expected.returned);
       });
     });
   });

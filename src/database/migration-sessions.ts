@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
-import { MigrationSession, migrate } from './migrator';
+import { loadMigrations, Migration, MigrationSession, migrate } from './migrator';
 
 export function pgliteSession(db: PGlite): MigrationSession {
   return {
@@ -11,17 +11,26 @@ export function pgliteSession(db: PGlite): MigrationSession {
   };
 }
 
-/** Migrates through one pooled connection (session advisory locks need a single session). */
-export async function migratePool(pool: Pool): Promise<number[]> {
+/**
+ * Migrates through one pooled connection (session advisory locks need a single session), with
+ * every shipped migration or the ones given.
+ */
+export async function migratePool(
+  pool: Pool,
+  migrations: Migration[] = loadMigrations(),
+): Promise<number[]> {
   const client = await pool.connect();
   try {
-    return await migrate({
-      exec: async (sql) => {
-        await client.query(sql);
+    return await migrate(
+      {
+        exec: async (sql) => {
+          await client.query(sql);
+        },
+        query: async <R>(sql: string, params?: unknown[]) =>
+          (await client.query(sql, params)).rows as R[],
       },
-      query: async <R>(sql: string, params?: unknown[]) =>
-        (await client.query(sql, params)).rows as R[],
-    });
+      migrations,
+    );
   } finally {
     client.release();
   }

@@ -210,7 +210,9 @@ begin
   group by r.call_id, r.started_at, r.direction;
 end $$;
 
--- Every phone's episodes from scratch, set-based: for calls stored before this migration, and
+-- Every phone's episodes from scratch, set-based (the statement of
+-- knowlarity_refresh_missed_episodes for all phones at once; the fidelity suite checks they
+-- agree): for calls stored before this migration, and
 -- for bulk loads (the benchmark).
 create or replace function knowlarity_rebuild_all_missed_episodes() returns jsonb
 language plpgsql set search_path = public as $$
@@ -452,13 +454,23 @@ begin
       assigned_to = v_assigned_to, assignment_reason = v_assignment_reason
     where call_id = v_call_id;
 
-    -- A missed inbound call always joins an entry of the queue; an answered call only changes
-    -- entries with a missed call before it that were open or answered later (out of order).
-    if (v_missed and v_direction = 'inbound')
-       or (not v_missed and exists (
-             select 1 from knowlarity_missed_episodes e
-             where e.phone = v_phone and e.first_missed_at < v_started_at
-               and (e.returned_at is null or e.returned_at >= v_started_at))) then
+    -- The missed-call queue. A missed inbound call later than the phone's waiting entry joins
+    -- it (the usual case: nothing answered since, so nothing else can change); any other one is
+    -- placed by a rebuild. An answered call only changes entries with a missed call before it
+    -- that were open or answered later (out of order).
+    if v_missed and v_direction = 'inbound' then
+      update knowlarity_missed_episodes e set
+        attempts = e.attempts + 1, last_missed_at = v_started_at, last_missed_call_id = v_call_id,
+        phone_e164 = v_phone_e164, lead_id = coalesce(v_lead_id, e.lead_id)
+      where e.phone = v_phone and e.returned_at is null
+        and (e.last_missed_at, e.last_missed_call_id) < (v_started_at, v_call_id);
+      if not found then
+        perform knowlarity_refresh_missed_episodes(v_phone, v_started_at);
+      end if;
+    elsif not v_missed and exists (
+            select 1 from knowlarity_missed_episodes e
+            where e.phone = v_phone and e.first_missed_at < v_started_at
+              and (e.returned_at is null or e.returned_at >= v_started_at)) then
       perform knowlarity_refresh_missed_episodes(v_phone, v_started_at);
     end if;
   end if;
