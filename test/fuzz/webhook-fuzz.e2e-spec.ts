@@ -870,6 +870,11 @@ function expectCleanReply(response: RawResponse): void {
       outcome: expect.any(String),
       leadId: body.leadId === null ? null : expect.any(Number),
       callId: expect.any(String),
+      assignedTo: body.assignedTo === null ? null : expect.any(String),
+      assignmentReason:
+        body.assignmentReason === null
+          ? null
+          : expect.stringMatching(/^(answering_agent|number_owner|already_assigned|unassigned)$/),
     });
   } else {
     expect(body).toEqual({
