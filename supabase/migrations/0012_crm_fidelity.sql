@@ -140,8 +140,10 @@ $$;
 -- Missed calls nobody returned: one row per episode, a run of inbound missed calls from one
 -- phone up to the first answered call with that phone (either direction) that started after
 -- them. An open episode (returned_at null) is a customer waiting for a call back; a closed one
--- says who answered and when. Rows are rebuilt from knowlarity_calls by
--- knowlarity_refresh_missed_episodes, so calls arriving in any order give the same rows.
+-- says who answered and when. The ingest function keeps the rows in its transaction: a missed
+-- call after a waiting entry joins it, anything else rebuilds the phone's entries from
+-- knowlarity_calls (knowlarity_refresh_missed_episodes), so calls arriving in any order give the
+-- same rows.
 create table if not exists knowlarity_missed_episodes (
   id bigint generated always as identity primary key,
   phone text not null,
@@ -212,8 +214,9 @@ end $$;
 
 -- Every phone's episodes from scratch, set-based (the statement of
 -- knowlarity_refresh_missed_episodes for all phones at once; the fidelity suite checks they
--- agree): for calls stored before this migration, and
--- for bulk loads (the benchmark).
+-- agree): for calls stored before this migration, and for bulk loads (the benchmark). Safe to
+-- run again at any time, e.g. after a rolling deploy during which instances still running the
+-- previous ingest function stored calls without queueing them.
 create or replace function knowlarity_rebuild_all_missed_episodes() returns jsonb
 language plpgsql set search_path = public as $$
 declare
