@@ -215,8 +215,8 @@ end $$;
 -- Every phone's episodes from scratch, set-based (the statement of
 -- knowlarity_refresh_missed_episodes for all phones at once; the fidelity suite checks they
 -- agree): for calls stored before this migration, and for bulk loads (the benchmark). Safe to
--- run again at any time, e.g. after a rolling deploy during which instances still running the
--- previous ingest function stored calls without queueing them.
+-- run again at any time, e.g. if calls were ingested by the previous function in transactions
+-- that committed while this migration ran (they are not in its snapshot).
 create or replace function knowlarity_rebuild_all_missed_episodes() returns jsonb
 language plpgsql set search_path = public as $$
 declare
