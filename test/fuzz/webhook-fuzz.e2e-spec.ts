@@ -236,12 +236,18 @@ async function deliver(delivery: Delivery): Promise<void> {
     fail('The response echoes a secret', response);
   if (response.status === 200) {
     const ok =
-      Object.keys(body).sort().join() === 'callId,leadId,outcome,success' &&
+      Object.keys(body).sort().join() ===
+        'assignedTo,assignmentReason,callId,leadId,outcome,success' &&
       body.success === true &&
       typeof body.outcome === 'string' &&
       OUTCOMES.includes(body.outcome) &&
       (body.leadId === null || Number.isSafeInteger(body.leadId)) &&
-      typeof body.callId === 'string';
+      typeof body.callId === 'string' &&
+      (body.assignedTo === null || typeof body.assignedTo === 'string') &&
+      (body.assignmentReason === null ||
+        ['answering_agent', 'number_owner', 'already_assigned', 'unassigned'].includes(
+          body.assignmentReason,
+        ));
     if (!ok) fail('A 200 without the success body', response);
   } else {
     const ok =
