@@ -245,9 +245,10 @@ async function deliver(delivery: Delivery): Promise<void> {
       typeof body.callId === 'string' &&
       (body.assignedTo === null || typeof body.assignedTo === 'string') &&
       (body.assignmentReason === null ||
-        ['answering_agent', 'number_owner', 'already_assigned', 'unassigned'].includes(
-          body.assignmentReason,
-        ));
+        (typeof body.assignmentReason === 'string' &&
+          ['answering_agent', 'number_owner', 'already_assigned', 'unassigned'].includes(
+            body.assignmentReason,
+          )));
     if (!ok) fail('A 200 without the success body', response);
   } else {
     const ok =
