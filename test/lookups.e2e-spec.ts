@@ -585,6 +585,8 @@ for (const target of repositoryTargets) {
           recordingUrl: 'https://recordings.example/first.mp3',
           callerName: null,
           outcome: 'lead_created',
+          assignedTo: null,
+          assignmentReason: 'unassigned',
           startedAt: '2026-11-20T05:00:00.000Z',
         });
         expect(reply.body.calls[1]).toMatchObject({

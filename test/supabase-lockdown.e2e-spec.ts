@@ -59,6 +59,27 @@ describeWithServer('Supabase lock-down (server)', () => {
          order by relname`,
       );
       expect(rls.rows.every((row) => row.relrowsecurity === true)).toBe(true);
+
+      // The alternate-number index calls a normaliser nobody but the service can call by name,
+      // yet a CRM role with its own rights on leads_master can still write leads.
+      await expect(
+        as('anon', "select knowlarity_private.national_phone('+91 98111 00002')"),
+      ).rejects.toMatchObject({ code: '42501' });
+      await client.query('grant select, insert, update on leads_master to authenticated');
+      await client.query(
+        'create policy crm_users on leads_master for all to authenticated using (true) with check (true)',
+      );
+      await as(
+        'authenticated',
+        "insert into leads_master (full_name, alternate_phone_number) values ('CRM lead', '+91 98111 00002')",
+      );
+      const viaAlternate = await as(
+        'service_role',
+        "select knowlarity_find_leads(p_phone => '9811100002') as page",
+      );
+      expect(viaAlternate.rows[0].page.items).toEqual([
+        expect.objectContaining({ fullName: 'CRM lead', alternatePhone: '+91 98111 00002' }),
+      ]);
     } finally {
       await client.end();
       await database.close();

@@ -56,6 +56,8 @@ for (const target of sqlTargets) {
         outcome: 'lead_created',
         leadId: expect.any(Number),
         callId: '5c1e7a90-3f4b-4d2a-8e61-7b9c0d1e2f31',
+        assignedTo: null,
+        assignmentReason: 'unassigned',
       });
       expect(await readJson(form)).toEqual({ ...created, outcome: 'duplicate_call' });
       const [call] = await database.sql(

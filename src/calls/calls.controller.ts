@@ -6,6 +6,8 @@ import { CallsService } from './calls.service';
 import { CallIdParams } from './dto/call-id.params';
 import { CallDto, CallPageDto } from './dto/call.dto';
 import { ListCallsQuery } from './dto/list-calls.query';
+import { ListMissedCallsQuery } from './dto/list-missed-calls.query';
+import { MissedCallPageDto } from './dto/missed-call.dto';
 
 @ApiTags('calls')
 @ApiInternalKey()
@@ -20,6 +22,18 @@ export class CallsController {
   @ApiErrorResponse(400, 'A bad filter, limit or cursor', 'bad_request', 'invalid_cursor')
   list(@Query() query: ListCallsQuery): Promise<CallPageDto> {
     return this.calls.find(query);
+  }
+
+  @Get('missed')
+  @ApiOperation({
+    summary:
+      'Missed calls nobody returned (one entry per customer, newest first), or with ' +
+      'returned=true those answered later and how fast',
+  })
+  @ApiOkResponse({ type: MissedCallPageDto })
+  @ApiErrorResponse(400, 'A bad flag, limit or cursor', 'bad_request', 'invalid_cursor')
+  missed(@Query() query: ListMissedCallsQuery): Promise<MissedCallPageDto> {
+    return this.calls.missed(query);
   }
 
   @Get(':callId')

@@ -9,6 +9,10 @@ export interface IngestRules {
   allowedNumbers: string[];
   ignoredCallers: string[];
   outboundCreatesLeads: boolean;
+  /** Agent phone (E.164) → the CRM user an answered inbound call makes a new lead's owner. */
+  agentUsers?: Record<string, string>;
+  /** SR number (E.164) → the CRM user who owns leads from calls to it nobody mapped answered. */
+  numberOwners?: Record<string, string>;
 }
 
 function e164List(env: Env, name: string): string[] {
@@ -19,22 +23,37 @@ function e164List(env: Env, name: string): string[] {
   });
 }
 
-/** `+919600000301=Google Ads,+919600000302=Meta` → { '+919600000301': 'Google Ads', ... } */
-function numberSources(env: Env): Record<string, string> {
-  const name = 'KNOWLARITY_NUMBER_SOURCES';
-  const entries = readList(env, name).map((entry) => {
+/** The longest CRM user id accepted (`assigned_to` is free text in the CRM). */
+const MAX_USER_ID_LENGTH = 100;
+
+/**
+ * A comma-separated list of `<phone>=<value>` as { '<E.164>': '<value>' }: `+919600000301=Google
+ * Ads,+919600000302=Meta` → { '+919600000301': 'Google Ads', ... }. A phone listed twice with
+ * different values is refused rather than resolved silently.
+ */
+function phoneMap(
+  env: Env,
+  name: string,
+  what: string,
+  maxLength = Infinity,
+): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const entry of readList(env, name)) {
     const [number, ...rest] = entry.split('=');
     const phone = normalizePhone(number);
-    const sourceName = rest.join('=').trim();
-    if (!phone || !sourceName) {
+    const value = rest.join('=').trim();
+    if (!phone || !value || value.length > maxLength) {
       throw new InvalidConfigError(
         name,
-        'must be a comma-separated list of <SR number>=<source name>',
+        `must be a comma-separated list of <phone number>=<${what}>`,
       );
     }
-    return [phone.e164, sourceName] as const;
-  });
-  return Object.fromEntries(entries);
+    if (map[phone.e164] !== undefined && map[phone.e164] !== value) {
+      throw new InvalidConfigError(name, `maps one number to two ${what}s`);
+    }
+    map[phone.e164] = value;
+  }
+  return map;
 }
 
 export function parseIngestConfig(env: Env) {
@@ -43,10 +62,12 @@ export function parseIngestConfig(env: Env) {
       displayName: readString(env, 'KNOWLARITY_SOURCE_NAME', 'Knowlarity'),
       sourceType: readString(env, 'KNOWLARITY_SOURCE_TYPE', 'knowlarity_call'),
     },
-    numberSources: numberSources(env),
+    numberSources: phoneMap(env, 'KNOWLARITY_NUMBER_SOURCES', 'source name'),
     allowedNumbers: e164List(env, 'KNOWLARITY_ALLOWED_NUMBERS'),
     ignoredCallers: e164List(env, 'KNOWLARITY_IGNORED_CALLERS'),
     outboundCreatesLeads: readBoolean(env, 'KNOWLARITY_OUTBOUND_CREATES_LEADS', false),
+    agentUsers: phoneMap(env, 'KNOWLARITY_AGENT_USERS', 'CRM user id', MAX_USER_ID_LENGTH),
+    numberOwners: phoneMap(env, 'KNOWLARITY_NUMBER_OWNERS', 'CRM user id', MAX_USER_ID_LENGTH),
   };
   return {
     rules,

@@ -20,6 +20,9 @@ import {
   LeadKey,
   LeadView,
   LeaseState,
+  MissedCallFilter,
+  MissedCallKey,
+  MissedCallView,
   Page,
   RecountStep,
   RunFinish,
@@ -311,6 +314,26 @@ export abstract class LeadSyncRepository {
 
   getCall(callId: string): Promise<CallView | null> {
     return this.call('knowlarity_get_call', { p_call_id: callId });
+  }
+
+  /** The missed-call queue: waiting customers, or (`returned`) runs ended by an answered call. */
+  listMissedCalls(filter: MissedCallFilter): Promise<Page<MissedCallView, MissedCallKey>> {
+    return this.call('knowlarity_list_missed_calls', {
+      p_returned: filter.returned,
+      p_now: filter.now,
+      p_limit: filter.limit,
+      p_after_at: filter.after?.at ?? null,
+      p_after_key: filter.after?.key ?? null,
+    });
+  }
+
+  /** How many customers are waiting for a call back. */
+  async countUnreturnedMissedCalls(): Promise<number> {
+    const { unreturned } = await this.call<{ unreturned: number }>(
+      'knowlarity_count_unreturned_missed_calls',
+      {},
+    );
+    return unreturned;
   }
 
   /** Every source with its counts ("today" is `now`'s day in `timezone`). */

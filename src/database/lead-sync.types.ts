@@ -11,12 +11,22 @@ export type IngestOutcome =
   | 'call_unmatched'
   | 'ignored';
 
+/**
+ * Why a lead has the owner an inbound call reported: the answering agent's CRM user, the SR
+ * number's owner, an owner the lead already had (never replaced), or none of these.
+ */
+export type AssignmentReason =
+  'answering_agent' | 'number_owner' | 'already_assigned' | 'unassigned';
+
 export interface IngestResult {
   outcome: IngestOutcome;
   leadId: number | null;
   callId: string;
   sourceId: number | null;
   deliveryId: number | null;
+  /** The lead's owner after this call (inbound calls that land on a lead; else null). */
+  assignedTo: string | null;
+  assignmentReason: AssignmentReason | null;
 }
 
 /** One raw webhook request as stored in webhook_deliveries (secrets already removed). */
@@ -254,6 +264,8 @@ export interface CallView {
   recordingUrl: string | null;
   callerName: string | null;
   outcome: string;
+  assignedTo: string | null;
+  assignmentReason: AssignmentReason | null;
   startedAt: string;
 }
 
@@ -297,4 +309,45 @@ export interface SourceDetail extends SourceView {
 export interface CreatedSource {
   created: boolean;
   source: SourceView;
+}
+
+/** One entry of the missed-call queue: a run of missed inbound calls from one phone. */
+export interface MissedCallView {
+  phone: string;
+  phoneE164: string;
+  leadId: number | null;
+  lead: {
+    id: number;
+    fullName: string | null;
+    status: string | null;
+    assignedTo: string | null;
+  } | null;
+  /** Missed inbound calls in the run. */
+  attempts: number;
+  firstMissedCallId: string;
+  firstMissedAt: string;
+  lastMissedCallId: string;
+  lastMissedAt: string;
+  /** Seconds since the first missed call of the run, while nobody has answered. */
+  waitingSeconds: number | null;
+  returnedCallId: string | null;
+  returnedAt: string | null;
+  returnedDirection: 'inbound' | 'outbound' | null;
+  /** Seconds from the first missed call to the answered call that ended the run. */
+  returnedAfterSeconds: number | null;
+}
+
+/** Where a page of the missed-call queue ends (`key`: phone, or the returning call's id). */
+export interface MissedCallKey {
+  at: string;
+  key: string;
+}
+
+export interface MissedCallFilter {
+  /** False: customers still waiting; true: runs ended by an answered call. */
+  returned: boolean;
+  /** "Now" for waitingSeconds. */
+  now: Date;
+  limit: number;
+  after?: MissedCallKey;
 }

@@ -11,7 +11,10 @@ export function pgliteSession(db: PGlite): MigrationSession {
   };
 }
 
-/** Migrates through one pooled connection (session advisory locks need a single session). */
+/**
+ * Migrates through one pooled connection (session advisory locks need a single session), with
+ * every shipped migration or the ones given.
+ */
 export async function migratePool(
   pool: Pool,
   migrations: Migration[] = loadMigrations(),

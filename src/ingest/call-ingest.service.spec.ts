@@ -13,6 +13,8 @@ const result = (callId: string, outcome: IngestResult['outcome'], sourceId = 4):
   callId,
   sourceId,
   deliveryId: null,
+  assignedTo: null,
+  assignmentReason: null,
 });
 
 async function ingestTimings(metrics: MetricsService, arrivalPath: string): Promise<number> {

@@ -22,5 +22,6 @@ export class MetricsModule implements OnModuleInit {
         error instanceof StorageUnavailableError ? 'unavailable' : 'error',
       ),
     );
+    this.metrics.trackUnreturnedMissedCalls(() => this.repository.countUnreturnedMissedCalls());
   }
 }

@@ -87,6 +87,8 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private countUnreturned: (() => Promise<number>) | null = null;
+
   private readonly databaseErrors = new Counter({
     name: 'knowlarity_database_errors_total',
     help: 'Database calls that failed, by kind (unavailable, error).',
@@ -116,6 +118,29 @@ export class MetricsService {
         if (lag !== null) this.set(lag);
       },
     });
+    const unreturned = () => this.countUnreturned?.();
+    new Gauge({
+      name: 'knowlarity_missed_calls_unreturned',
+      help: 'Customers whose missed inbound call nobody has answered since (GET /calls/missed).',
+      registers: [this.registry],
+      async collect() {
+        try {
+          const count = await unreturned();
+          if (count !== undefined) this.set(count);
+        } catch {
+          // Kept at the last value read; the database error is counted by the repository.
+        }
+      },
+    });
+  }
+
+  /**
+   * Reads the missed-call gauge from the database on each scrape (one count over a small partial
+   * index). A failed read keeps the previous value instead of failing the scrape; the failure
+   * itself shows in knowlarity_database_errors_total.
+   */
+  trackUnreturnedMissedCalls(count: () => Promise<number>): void {
+    this.countUnreturned = count;
   }
 
   delivery(status: number, outcome: string): void {

@@ -22,6 +22,8 @@ class FakeIngest {
       callId: call.callId,
       sourceId: null,
       deliveryId: 1,
+      assignedTo: null,
+      assignmentReason: null,
     };
     return result;
   }

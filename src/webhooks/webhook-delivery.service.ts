@@ -5,6 +5,7 @@ import { DomainError } from '../common/domain-error';
 import { webhookSecurityConfig } from '../config';
 import { CONFIGURED_SECRETS } from '../config/secrets';
 import {
+  AssignmentReason,
   DeliveryRecord,
   IngestOutcome,
   LeadSyncRepository,
@@ -21,7 +22,14 @@ import { MethodNotAllowedError } from './webhook.errors';
 import { decodeWebhookPayload, WebhookRequest } from './webhook-payload';
 
 export type WebhookResponseBody =
-  | { success: true; outcome: IngestOutcome; leadId: number | null; callId: string }
+  | {
+      success: true;
+      outcome: IngestOutcome;
+      leadId: number | null;
+      callId: string;
+      assignedTo: string | null;
+      assignmentReason: AssignmentReason | null;
+    }
   | { success: true; outcome: 'duplicate_message'; leadId: null; callId: null }
   | { success: false; code: string; message: string };
 
@@ -107,6 +115,8 @@ export class WebhookDeliveryService {
           outcome: result.outcome,
           leadId: result.leadId,
           callId: result.callId,
+          assignedTo: result.assignedTo ?? null,
+          assignmentReason: result.assignmentReason ?? null,
         },
       };
     } catch (error) {

@@ -236,12 +236,19 @@ async function deliver(delivery: Delivery): Promise<void> {
     fail('The response echoes a secret', response);
   if (response.status === 200) {
     const ok =
-      Object.keys(body).sort().join() === 'callId,leadId,outcome,success' &&
+      Object.keys(body).sort().join() ===
+        'assignedTo,assignmentReason,callId,leadId,outcome,success' &&
       body.success === true &&
       typeof body.outcome === 'string' &&
       OUTCOMES.includes(body.outcome) &&
       (body.leadId === null || Number.isSafeInteger(body.leadId)) &&
-      typeof body.callId === 'string';
+      typeof body.callId === 'string' &&
+      (body.assignedTo === null || typeof body.assignedTo === 'string') &&
+      (body.assignmentReason === null ||
+        (typeof body.assignmentReason === 'string' &&
+          ['answering_agent', 'number_owner', 'already_assigned', 'unassigned'].includes(
+            body.assignmentReason,
+          )));
     if (!ok) fail('A 200 without the success body', response);
   } else {
     const ok =
@@ -880,6 +887,11 @@ function expectCleanReply(response: RawResponse): void {
       outcome: expect.any(String),
       leadId: body.leadId === null ? null : expect.any(Number),
       callId: expect.any(String),
+      assignedTo: body.assignedTo === null ? null : expect.any(String),
+      assignmentReason:
+        body.assignmentReason === null
+          ? null
+          : expect.stringMatching(/^(answering_agent|number_owner|already_assigned|unassigned)$/),
     });
   } else {
     expect(body).toEqual({

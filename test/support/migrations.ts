@@ -19,6 +19,7 @@ export const SHIPPED_MIGRATIONS = [
   '0008_ingest_batch.sql',
   '0009_tidy.sql',
   '0010_close_sequences.sql',
+  '0012_crm_fidelity.sql',
 ];
 
 /** The version each listed file carries in its name. */

@@ -96,6 +96,8 @@ export function syncStack(
         callId: call.callId,
         sourceId: 1,
         deliveryId: null,
+        assignedTo: null,
+        assignmentReason: null,
       })),
     );
   const client = new ScriptedCallLog(pagesFor);

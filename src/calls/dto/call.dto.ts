@@ -1,5 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { CallView } from '../../database/lead-sync.repository';
+import { AssignmentReason, CallView } from '../../database/lead-sync.repository';
+
+export const ASSIGNMENT_REASONS: AssignmentReason[] = [
+  'answering_agent',
+  'number_owner',
+  'already_assigned',
+  'unassigned',
+];
 
 /** A Knowlarity call as stored. */
 export class CallDto implements CallView {
@@ -53,6 +60,22 @@ export class CallDto implements CallView {
     example: 'lead_created',
   })
   outcome!: string;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "The lead's owner after this call (inbound calls that landed on a lead).",
+  })
+  assignedTo!: string | null;
+
+  @ApiProperty({
+    enum: ASSIGNMENT_REASONS,
+    nullable: true,
+    description:
+      'answering_agent (KNOWLARITY_AGENT_USERS), number_owner (KNOWLARITY_NUMBER_OWNERS), ' +
+      'already_assigned (an existing owner is never replaced) or unassigned.',
+  })
+  assignmentReason!: AssignmentReason | null;
 
   @ApiProperty({ format: 'date-time' })
   startedAt!: string;

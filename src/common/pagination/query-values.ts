@@ -12,3 +12,8 @@ export function toInteger({ value }: TransformFnParams): unknown {
 export function trimmed({ value }: TransformFnParams): unknown {
   return typeof value === 'string' ? value.trim() : value;
 }
+
+/** Only the words `true` and `false` become booleans (`Boolean('false')` is true). */
+export function toBoolean({ value }: TransformFnParams): unknown {
+  return value === 'true' ? true : value === 'false' ? false : value;
+}
