@@ -69,8 +69,12 @@ function request(overrides: Partial<WebhookRequest> = {}): WebhookRequest {
 }
 
 describe('WebhookDeliveryService', () => {
-  beforeAll(() => Logger.overrideLogger(false));
-  afterAll(() => Logger.overrideLogger(['log', 'error', 'warn']));
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+  afterAll(() => {
+    Logger.overrideLogger(['log', 'error', 'warn']);
+  });
 
   it('hands a readable call to the ingest door with its delivery record, and answers 200', async () => {
     const { ingest, repository, service } = setup();
