@@ -40,12 +40,15 @@ export class PgliteRepository extends LeadSyncRepository {
     return 1;
   }
 
-  /** Opens (or creates) the database in `dataDir`; `memory://` keeps it in memory. */
+  /**
+   * Opens (or creates) the database in `dataDir`; `memory://` keeps it in memory. A `loadDataDir`
+   * dump becomes the new directory's contents, so no empty database is created first.
+   */
   static async open(dataDir: string, loadDataDir?: Blob): Promise<PgliteRepository> {
     const onDisk = !dataDir.startsWith('memory://');
     if (onDisk) {
       mkdirSync(dataDir, { recursive: true });
-      await createDataDirectoryOnce(dataDir);
+      if (!loadDataDir) await createDataDirectoryOnce(dataDir);
     }
     const startParams = [
       ...PGlite.defaultStartParams,
