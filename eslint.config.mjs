@@ -29,4 +29,9 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
+  {
+    // The console's page: plain browser modules, type-checked through their own tsconfig.
+    files: ['src/console/public/*.js'],
+    languageOptions: { globals: { ...globals.browser }, sourceType: 'module' },
+  },
 );

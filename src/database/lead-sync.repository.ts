@@ -17,6 +17,7 @@ import {
   LeadFilter,
   LeadKey,
   LeadView,
+  LeadsPerHour,
   LeaseState,
   Page,
   RunFinish,
@@ -279,6 +280,15 @@ export abstract class LeadSyncRepository {
       p_timezone: timezone,
       p_now: now,
       p_days: days ?? null,
+    });
+  }
+
+  /** Leads per local hour by source over the last `days` days (today included). */
+  leadsPerHour(timezone: string, now: Date, days: number): Promise<LeadsPerHour> {
+    return this.call('knowlarity_leads_per_hour', {
+      p_timezone: timezone,
+      p_now: now,
+      p_days: days,
     });
   }
 

@@ -13,8 +13,8 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import { InternalApiKeyGuard } from '../common/guards/internal-api-key.guard';
 import { ApiErrorResponse, ApiInternalKey } from '../common/openapi';
 import { CreateSourceBody } from './dto/create-source.body';
-import { SourceDetailDto, SourceDto } from './dto/source.dto';
-import { SourceDetailQuery, SourceIdParams } from './dto/source.params';
+import { LeadsPerHourDto, SourceDetailDto, SourceDto } from './dto/source.dto';
+import { LeadsPerHourQuery, SourceDetailQuery, SourceIdParams } from './dto/source.params';
 import { SourcesService } from './sources.service';
 
 @ApiTags('sources')
@@ -29,6 +29,16 @@ export class SourcesController {
   @ApiOkResponse({ type: [SourceDto] })
   list(): Promise<SourceDto[]> {
     return this.sources.list();
+  }
+
+  @Get('leads-per-hour')
+  @ApiOperation({
+    summary: 'Leads per hour by source for the last `days` days (default: yesterday and today)',
+  })
+  @ApiOkResponse({ type: LeadsPerHourDto })
+  @ApiErrorResponse(400, 'A bad days', 'bad_request')
+  leadsPerHour(@Query() { days }: LeadsPerHourQuery): Promise<LeadsPerHourDto> {
+    return this.sources.leadsPerHour(days);
   }
 
   @Get(':id')
