@@ -1,6 +1,7 @@
 import { ForbiddenException, Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import fastifyCookie, { Signer } from '@fastify/cookie';
+// Only the plugin's signer (HMAC, constant-time check): the plugin itself is not registered.
+import { Signer } from '@fastify/cookie';
 import type { FastifyRequest } from 'fastify';
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { Clock } from '../common/clock';
@@ -10,9 +11,6 @@ import { consoleConfig, internalApiConfig } from '../config';
 /** The console's session cookie. Path `/`: the page calls the internal REST API itself. */
 export const SESSION_COOKIE = 'kls_console';
 export const CSRF_HEADER = 'x-csrf-token';
-
-// Only the cookie codec and signer; the plugin itself is not registered (no request decoration).
-const { parse: parseCookies, serialize: serializeCookie } = fastifyCookie;
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -109,7 +107,7 @@ export class ConsoleSessions {
 
   private claimsOf(request: Pick<FastifyRequest, 'headers'>): SessionClaims | null {
     if (!this.enabled) return null;
-    const raw = parseCookies(request.headers.cookie ?? '')[SESSION_COOKIE];
+    const raw = cookieValue(request.headers.cookie, SESSION_COOKIE);
     if (!raw) return null;
     const unsigned = this.signer.unsign(raw);
     if (!unsigned.valid || unsigned.value === null) return null;
@@ -138,12 +136,23 @@ export class ConsoleSessions {
   }
 
   private cookie(value: string, maxAgeSeconds: number, secure: boolean): string {
-    return serializeCookie(SESSION_COOKIE, value, {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure,
-      path: '/',
-      maxAge: maxAgeSeconds,
-    });
+    const attributes = [`Max-Age=${maxAgeSeconds}`, 'Path=/', 'HttpOnly', 'SameSite=Strict'];
+    if (secure) attributes.push('Secure');
+    return [`${SESSION_COOKIE}=${value}`, ...attributes].join('; ');
   }
+}
+
+/**
+ * One cookie's value from a Cookie header. Ours are base64 and '.' only, so they need no
+ * decoding; anything else under our name is not a session.
+ */
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const pair of (header ?? '').split(';')) {
+    const at = pair.indexOf('=');
+    if (at > 0 && pair.slice(0, at).trim() === name) {
+      const value = pair.slice(at + 1).trim();
+      return /^[\w.+/-]+$/.test(value) ? value : undefined;
+    }
+  }
+  return undefined;
 }

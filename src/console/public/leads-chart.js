@@ -31,8 +31,12 @@ export function renderLeadsChart(container, data) {
     legend: { show: true },
     axes: [
       {
+        // A tick every 6 hours (12 on a phone): the day at midnight, the hour otherwise.
+        splits: () => x.filter((index) => index % (width < 500 ? 12 : 6) === 0),
         values: (/** @type {unknown} */ _u, /** @type {number[]} */ ticks) =>
-          ticks.map((tick) => labels[tick] ?? ''),
+          ticks.map((tick) =>
+            tick % 24 === 0 ? (labels[tick] ?? '').slice(0, 5) : `${tick % 24}h`,
+          ),
       },
       { label: 'leads' },
     ],
