@@ -184,7 +184,7 @@ describeWithChromium('operator console in Chromium', () => {
     expect(await row!.$eval('td.status', (td) => td.textContent)).toBe('200');
     expect(await row!.$eval('td.code', (td) => td.textContent)).toBe('lead_created');
 
-    await row!.$eval('button', (button) => (button as HTMLButtonElement).click());
+    await row!.$eval('button', (button) => button.click());
     await page.waitForSelector(`#replay-result[data-delivery-id="${deliveryId}"]`);
     expect(await text('#replay-result')).toBe(
       `Replay of #${deliveryId}: duplicate_call, call ${callId}, lead ${
@@ -209,7 +209,7 @@ describeWithChromium('operator console in Chromium', () => {
       await refusedRow!.evaluate((tr) => tr.getAttribute('data-delivery-id')),
     );
     expect(await refusedRow!.$eval('td.code', (td) => td.textContent)).toBe(refusedBody.code);
-    await refusedRow!.$eval('button', (button) => (button as HTMLButtonElement).click());
+    await refusedRow!.$eval('button', (button) => button.click());
     await page.waitForSelector(`#replay-result[data-delivery-id="${refusedId}"]`);
     expect(await text('#replay-result')).toContain(
       `Replay of #${refusedId} refused (${refused.status} ${refusedBody.code}`,
