@@ -37,4 +37,9 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-argument': 'off',
     },
   },
+  {
+    // The console's page: plain browser modules, type-checked through their own tsconfig.
+    files: ['src/console/public/*.js'],
+    languageOptions: { globals: { ...globals.browser }, sourceType: 'module' },
+  },
 );

@@ -4,6 +4,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import type { DestinationStream } from 'pino';
 import { CallsModule } from './calls/calls.module';
 import { CommonModule } from './common/common.module';
+import { ConsoleModule } from './console/console.module';
 import { configNamespaces, validateEnvironment } from './config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
@@ -41,6 +42,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         CommonModule.forRoot({ backgroundJobs: options.backgroundJobs ?? true }),
         DatabaseModule,
+        ConsoleModule,
         MetricsModule,
         HealthModule,
         LeadsModule,

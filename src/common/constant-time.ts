@@ -15,3 +15,10 @@ export function secretEquals(given: string, expected: string): boolean {
   const digest = (value: string) => hash('sha256', value, 'buffer');
   return timingSafeEqual(digest(given), digest(expected));
 }
+
+/** True when `given` equals one of `secrets`; every one is compared, so timing says not which. */
+export function matchesAnySecret(given: string, secrets: readonly string[]): boolean {
+  let found = false;
+  for (const secret of secrets) found = secretEquals(given, secret) || found;
+  return found;
+}

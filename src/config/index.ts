@@ -1,5 +1,6 @@
 import { appConfig, parseAppConfig } from './app.config';
 import { businessConfig, parseBusinessConfig } from './business.config';
+import { consoleConfig, parseConsoleConfig } from './console.config';
 import { databaseConfig, parseDatabaseConfig } from './database.config';
 import { Env } from './env';
 import { parseHttpConfig } from './http.config';
@@ -16,6 +17,7 @@ import { parseWebhookSecurityConfig, webhookSecurityConfig } from './webhook-sec
 export {
   appConfig,
   businessConfig,
+  consoleConfig,
   databaseConfig,
   ingestConfig,
   internalApiConfig,
@@ -32,6 +34,7 @@ export {
 const concerns = [
   [appConfig, parseAppConfig],
   [businessConfig, parseBusinessConfig],
+  [consoleConfig, parseConsoleConfig],
   [databaseConfig, parseDatabaseConfig],
   [ingestConfig, parseIngestConfig],
   [internalApiConfig, parseInternalApiConfig],

@@ -19,6 +19,7 @@ import {
   LeadFilter,
   LeadKey,
   LeadView,
+  LeadsPerHour,
   LeaseState,
   MissedCallFilter,
   MissedCallKey,
@@ -348,6 +349,15 @@ export abstract class LeadSyncRepository {
       p_timezone: timezone,
       p_now: now,
       p_days: days ?? null,
+    });
+  }
+
+  /** Leads per local hour by source over the last `days` days (today included). */
+  leadsPerHour(timezone: string, now: Date, days: number): Promise<LeadsPerHour> {
+    return this.call('knowlarity_leads_per_hour', {
+      p_timezone: timezone,
+      p_now: now,
+      p_days: days,
     });
   }
 

@@ -306,6 +306,27 @@ export interface SourceDetail extends SourceView {
   leadsPerDay?: DayCount[];
 }
 
+/** One source's leads on one day in the business time zone, per local clock hour. */
+export interface HourlyDay {
+  /** YYYY-MM-DD in the business time zone. */
+  date: string;
+  total: number;
+  /** 24 counts, hour 0 first; they add up to `total`. */
+  hours: number[];
+}
+
+export interface SourceHourly extends SourceRef {
+  days: HourlyDay[];
+}
+
+export interface LeadsPerHour {
+  timezone: string;
+  /** The days covered, oldest first, today last. */
+  days: string[];
+  /** Sources with at least one lead in those days. */
+  sources: SourceHourly[];
+}
+
 export interface CreatedSource {
   created: boolean;
   source: SourceView;

@@ -16,8 +16,8 @@ import { InternalApiKeyGuard } from '../common/guards/internal-api-key.guard';
 import { ApiErrorResponse, ApiInternalKey } from '../common/openapi';
 import { CreateSourceBody } from './dto/create-source.body';
 import { RecountDto } from './dto/recount.dto';
-import { SourceDetailDto, SourceDto } from './dto/source.dto';
-import { SourceDetailQuery } from './dto/source-detail.query';
+import { LeadsPerHourDto, SourceDetailDto, SourceDto } from './dto/source.dto';
+import { LeadsPerHourQuery, SourceDetailQuery } from './dto/source-detail.query';
 import { SourceCountsRecounter } from './source-counts.recounter';
 import { SourcesService } from './sources.service';
 
@@ -36,6 +36,16 @@ export class SourcesController {
   @ApiOkResponse({ type: [SourceDto] })
   list(): Promise<SourceDto[]> {
     return this.sources.list();
+  }
+
+  @Get('leads-per-hour')
+  @ApiOperation({
+    summary: 'Leads per hour by source for the last `days` days (default: yesterday and today)',
+  })
+  @ApiOkResponse({ type: LeadsPerHourDto })
+  @ApiErrorResponse(400, 'A bad days', 'bad_request')
+  leadsPerHour(@Query() { days }: LeadsPerHourQuery): Promise<LeadsPerHourDto> {
+    return this.sources.leadsPerHour(days);
   }
 
   @Get(':id')

@@ -5,6 +5,7 @@ import { businessConfig } from '../config';
 import {
   CreatedSource,
   LeadSyncRepository,
+  LeadsPerHour,
   SourceDetail,
   SourceView,
 } from '../database/lead-sync.repository';
@@ -28,6 +29,10 @@ export class SourcesService {
 
   get(id: number, days?: number): Promise<SourceDetail | null> {
     return this.repository.getSource(id, this.business.timezone, this.clock.now(), days);
+  }
+
+  leadsPerHour(days: number): Promise<LeadsPerHour> {
+    return this.repository.leadsPerHour(this.business.timezone, this.clock.now(), days);
   }
 
   create(displayName: string, sourceType: string): Promise<CreatedSource> {

@@ -1,3 +1,4 @@
+import { ConsoleSessions } from '../../console/console-sessions';
 import { Controller, ExecutionContext, Get } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { keyFingerprint } from './api-key';
@@ -26,8 +27,16 @@ function contextFor(handler: 'lookup' | 'metrics', headers: Record<string, strin
   return { context, request };
 }
 
+/** No console session on these requests: only keys are in play. */
+const noConsoleSession = { authorize: () => false } as unknown as ConsoleSessions;
+
 describe('InternalApiKeyGuard', () => {
-  const guard = new InternalApiKeyGuard({ keys: [KEY] }, { token: METRICS }, new Reflector());
+  const guard = new InternalApiKeyGuard(
+    { keys: [KEY] },
+    { token: METRICS },
+    new Reflector(),
+    noConsoleSession,
+  );
 
   it('lets an internal key through either way and names it by fingerprint', () => {
     const bearer = contextFor('lookup', { authorization: `Bearer ${KEY}` });
@@ -47,7 +56,12 @@ describe('InternalApiKeyGuard', () => {
   });
 
   it('refuses a missing or wrong key, and everything when no key is configured', () => {
-    const closed = new InternalApiKeyGuard({ keys: [] }, { token: undefined }, new Reflector());
+    const closed = new InternalApiKeyGuard(
+      { keys: [] },
+      { token: undefined },
+      new Reflector(),
+      noConsoleSession,
+    );
 
     expect(() => guard.canActivate(contextFor('lookup', {}).context)).toThrow();
     expect(() =>

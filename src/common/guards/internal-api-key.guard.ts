@@ -10,7 +10,8 @@ import { ConfigType } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { internalApiConfig, metricsConfig } from '../../config';
-import { identifyApiKey } from './api-key';
+import { ConsoleSessions } from '../../console/console-sessions';
+import { identifyApiKey, presentedApiKey } from './api-key';
 
 const ACCEPTS_METRICS_TOKEN = 'acceptsMetricsToken';
 
@@ -27,7 +28,9 @@ export function apiKeyNameOf(request: FastifyRequest): string | undefined {
  * INTERNAL_API_KEYS as `Authorization: Bearer <key>` or `x-api-key` (or METRICS_TOKEN where the
  * handler says `@AcceptsMetricsToken()`). Compared in constant time; with no keys configured
  * every request is refused (fail closed). The key's fingerprint is left on the request, so what
- * it asked for can be recorded under its name.
+ * it asked for can be recorded under its name. Without a key, the operator console's session
+ * cookie is accepted instead (with its CSRF token on anything but a read), so the console's page
+ * calls these same endpoints rather than copies of them.
  */
 @Injectable()
 export class InternalApiKeyGuard implements CanActivate {
@@ -38,6 +41,7 @@ export class InternalApiKeyGuard implements CanActivate {
     @Inject(internalApiConfig.KEY) internal: ConfigType<typeof internalApiConfig>,
     @Inject(metricsConfig.KEY) metrics: ConfigType<typeof metricsConfig>,
     private readonly reflector: Reflector,
+    private readonly consoleSessions: ConsoleSessions,
   ) {
     this.keys = internal.keys;
     this.keysWithMetricsToken = metrics.token ? [...internal.keys, metrics.token] : internal.keys;
@@ -49,6 +53,9 @@ export class InternalApiKeyGuard implements CanActivate {
       context.getClass(),
     ]);
     const request = context.switchToHttp().getRequest<FastifyRequest & { apiKeyName?: string }>();
+    if (presentedApiKey(request) === undefined && this.consoleSessions.authorize(request)) {
+      return true;
+    }
     const name = identifyApiKey(request, metrics ? this.keysWithMetricsToken : this.keys);
     if (name === undefined) {
       throw new UnauthorizedException({

@@ -1,5 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { DayCount, SourceDetail, SourceRef, SourceView } from '../../database/lead-sync.repository';
+import {
+  DayCount,
+  HourlyDay,
+  LeadsPerHour,
+  SourceDetail,
+  SourceHourly,
+  SourceRef,
+  SourceView,
+} from '../../database/lead-sync.repository';
 
 export class SourceRefDto implements SourceRef {
   @ApiProperty({ example: 3 })
@@ -45,4 +53,34 @@ export class SourceDetailDto extends SourceDto implements SourceDetail {
     description: 'With `days`: one entry per day, oldest first, today last, days without leads 0.',
   })
   leadsPerDay?: DayCountDto[];
+}
+
+export class HourlyDayDto implements HourlyDay {
+  @ApiProperty({ format: 'date', example: '2026-11-20', description: 'In BUSINESS_TIMEZONE.' })
+  date!: string;
+
+  @ApiProperty({ example: 12, description: "The day's leads: the same figure as leadsPerDay." })
+  total!: number;
+
+  @ApiProperty({
+    type: [Number],
+    description: 'Leads per local clock hour, hour 0 first (24 entries adding up to total).',
+  })
+  hours!: number[];
+}
+
+export class SourceHourlyDto extends SourceRefDto implements SourceHourly {
+  @ApiProperty({ type: [HourlyDayDto], description: 'Oldest day first, today last.' })
+  days!: HourlyDayDto[];
+}
+
+export class LeadsPerHourDto implements LeadsPerHour {
+  @ApiProperty({ example: 'Asia/Kolkata' })
+  timezone!: string;
+
+  @ApiProperty({ type: [String], example: ['2026-11-19', '2026-11-20'] })
+  days!: string[];
+
+  @ApiProperty({ type: [SourceHourlyDto], description: 'Sources with a lead in those days.' })
+  sources!: SourceHourlyDto[];
 }
