@@ -10,7 +10,7 @@ const COLOURS = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2
  * @typedef {{ timezone: string, days: string[], sources: SourceHourly[] }} LeadsPerHour
  */
 
-/** @type {any} */
+/** @type {import('uplot') | null} */
 let chart = null;
 
 /**
@@ -60,7 +60,9 @@ export function renderLeadsChart(container, data) {
   }
   container.replaceChildren();
   // uPlot comes from its own script (uPlot.iife.min.js), loaded before this module runs.
-  const uPlot = /** @type {any} */ (window).uPlot;
+  const { uPlot } = /** @type {{ uPlot: typeof import('uplot') }} */ (
+    /** @type {unknown} */ (window)
+  );
   chart = new uPlot(options, [x, ...series], container);
 }
 
