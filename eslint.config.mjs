@@ -23,18 +23,4 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
-  {
-    // The e2e suites still read response bodies as `any` (test/support/http.ts readJson); until
-    // they are typed, the unsafe-any rules are off there only. Product code and unit specs in
-    // src/, and test/support/, are held to them.
-    files: ['test/**/*.e2e-spec.ts'],
-    rules: {
-      '@typescript-eslint/no-explicit-any': 'off',
-      '@typescript-eslint/no-unsafe-assignment': 'off',
-      '@typescript-eslint/no-unsafe-member-access': 'off',
-      '@typescript-eslint/no-unsafe-call': 'off',
-      '@typescript-eslint/no-unsafe-return': 'off',
-      '@typescript-eslint/no-unsafe-argument': 'off',
-    },
-  },
 );
