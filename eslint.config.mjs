@@ -24,20 +24,6 @@ export default tseslint.config(
     },
   },
   {
-    // The e2e suites still read response bodies as `any` (test/support/http.ts readJson); until
-    // they are typed, the unsafe-any rules are off there only. Product code and unit specs in
-    // src/, and test/support/, are held to them.
-    files: ['test/**/*.e2e-spec.ts'],
-    rules: {
-      '@typescript-eslint/no-explicit-any': 'off',
-      '@typescript-eslint/no-unsafe-assignment': 'off',
-      '@typescript-eslint/no-unsafe-member-access': 'off',
-      '@typescript-eslint/no-unsafe-call': 'off',
-      '@typescript-eslint/no-unsafe-return': 'off',
-      '@typescript-eslint/no-unsafe-argument': 'off',
-    },
-  },
-  {
     // The console's page: plain browser modules, type-checked through their own tsconfig.
     files: ['src/console/public/*.js'],
     languageOptions: { globals: { ...globals.browser }, sourceType: 'module' },

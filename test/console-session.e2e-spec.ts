@@ -4,9 +4,10 @@
  * with the same keys accepting it and changed keys refusing it, a key header needing no CSRF
  * token, bad sign-ins answered without echo, and CONSOLE_ENABLED=false.
  */
+import { expect } from '@jest/globals';
 import { FixedClock, RunningApp, startApp } from './support/app';
 import { createPgliteDatabase } from './support/databases';
-import { readJson } from './support/http';
+import { ErrorBody, readJson } from './support/http';
 
 const KEY_A = 'console-session-key-a-0123456789';
 const KEY_B = 'console-session-key-b-0123456789';
@@ -129,10 +130,10 @@ describe('console sessions', () => {
 
     expect(withKey.status).toBe(201);
     expect(csrfOnCreate.status).toBe(403);
-    expect((await readJson(csrfOnCreate)).code).toBe('csrf_token_invalid');
+    expect((await readJson<ErrorBody>(csrfOnCreate)).code).toBe('csrf_token_invalid');
     expect(wrongKey.status).toBe(401);
     expect(wrongKey.headers.get('set-cookie')).toBeNull();
-    const wrongBody = await readJson(wrongKey);
+    const wrongBody = await readJson<ErrorBody>(wrongKey);
     expect(wrongBody.code).toBe('invalid_key');
     expect(JSON.stringify(wrongBody)).not.toContain('wrong-key');
     expect(notText.status).toBe(400);

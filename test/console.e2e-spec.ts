@@ -10,12 +10,13 @@ import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { expect } from '@jest/globals';
 import type { Browser, Page } from 'puppeteer-core';
 import { FixedClock, RunningApp, startApp } from './support/app';
 import { KNOWLARITY_SR, META_SR } from './support/calls';
 import { describeWithChromium, launchChromium } from './support/chromium';
 import { createPgliteDatabase, TestDatabase } from './support/databases';
-import { readJson } from './support/http';
+import { ErrorBody, readJson } from './support/http';
 
 const KEY = 'console-test-key-0123456789abcdef';
 /** 12:00 in Asia/Kolkata (BUSINESS_TIMEZONE's default): today there is 2026-11-30. */
@@ -62,9 +63,9 @@ describeWithChromium('operator console in Chromium', () => {
   const logLines: string[] = [];
   const pageProblems: string[] = [];
 
-  const asKey = async (path: string) => {
+  const asKey = async <T = unknown>(path: string) => {
     const response = await fetch(`${running.url}${path}`, { headers: { 'x-api-key': KEY } });
-    return { status: response.status, body: await readJson(response) };
+    return { status: response.status, body: await readJson<T>(response) };
   };
   const sendWebhook = (body: object) =>
     fetch(`${running.url}/webhooks/knowlarity`, {
@@ -134,7 +135,7 @@ describeWithChromium('operator console in Chromium', () => {
 
     expect(sources.status).toBe(401);
     expect(session.status).toBe(401);
-    expect((await readJson(session)).code).toBe('unauthorized');
+    expect((await readJson<ErrorBody>(session)).code).toBe('unauthorized');
     expect(pageResponse.status).toBe(200);
     const csp = pageResponse.headers.get('content-security-policy') ?? '';
     expect(csp.split('; ')).toEqual(
@@ -188,13 +189,13 @@ describeWithChromium('operator console in Chromium', () => {
     await page.waitForSelector(`#replay-result[data-delivery-id="${deliveryId}"]`);
     expect(await text('#replay-result')).toBe(
       `Replay of #${deliveryId}: duplicate_call, call ${callId}, lead ${
-        (await asKey(`/calls/${callId}`)).body.leadId
+        (await asKey<{ leadId: number }>(`/calls/${callId}`)).body.leadId
       }`,
     );
-    const stored = await asKey('/webhooks/knowlarity/deliveries?limit=50');
-    const replays = stored.body.items.filter(
-      (item: { replayOf: number | null }) => item.replayOf === deliveryId,
+    const stored = await asKey<{ items: { replayOf: number | null }[] }>(
+      '/webhooks/knowlarity/deliveries?limit=50',
     );
+    const replays = stored.body.items.filter((item) => item.replayOf === deliveryId);
     expect(replays).toHaveLength(1);
     expect(replays[0]).toMatchObject({ httpStatus: 200, outcome: 'duplicate_call', callId });
 
@@ -203,7 +204,7 @@ describeWithChromium('operator console in Chromium', () => {
       call_uuid: `no-phone-${callId}`,
       call_direction: 'inbound',
     });
-    const refusedBody = await readJson(refused);
+    const refusedBody = await readJson<ErrorBody>(refused);
     const refusedRow = await page.waitForSelector('tr.refused', { timeout: 20_000 });
     const refusedId = Number(
       await refusedRow!.evaluate((tr) => tr.getAttribute('data-delivery-id')),
@@ -232,7 +233,9 @@ describeWithChromium('operator console in Chromium', () => {
     const expectedToday = { Knowlarity: 4, Meta: 2 };
     for (const [name, today] of Object.entries(expectedToday)) {
       const id = byName.get(name)!;
-      const detail = (await asKey(`/sources/${id}?days=1`)).body;
+      const detail = (
+        await asKey<{ leadsPerDay: { date: string; leads: number }[] }>(`/sources/${id}?days=1`)
+      ).body;
       expect(detail.leadsPerDay).toEqual([{ date: TODAY, leads: today }]);
       const cell = `#leads-table tr[data-source-id="${id}"] td`;
       expect(await text(`${cell}.today`)).toBe(String(detail.leadsPerDay[0].leads));
@@ -277,7 +280,7 @@ describeWithChromium('operator console in Chromium', () => {
       /^Reconcile of 2026-11-29 refused or failed \(\d{3} \w+/,
     );
 
-    const missed = await asKey('/calls/missed?returned=false');
+    const missed = await asKey<{ items: unknown[] }>('/calls/missed?returned=false');
     await page.waitForFunction(() => document.getElementById('missed-body')?.textContent !== '');
     if (missed.status === 404) {
       expect(await text('#missed-body')).toBe('Not available on this server yet.');

@@ -102,7 +102,7 @@ for (const target of repositoryTargets) {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(record(spec, callId)),
       });
-      const body = (await readJson(response)) as WebhookBody;
+      const body = await readJson<WebhookBody>(response);
       expect([response.status, body.success]).toEqual([200, true]);
       remember(spec, callId, body.leadId);
       return body;
@@ -135,7 +135,7 @@ for (const target of repositoryTargets) {
       });
       return {
         status: response.status,
-        body: (await readJson(response)) as Record<string, unknown>,
+        body: await readJson<Record<string, unknown>>(response),
       };
     };
 

@@ -20,7 +20,7 @@ import {
   serverUrl,
   TestDatabase,
 } from './support/databases';
-import { readJson } from './support/http';
+import { ErrorBody, readJson, WebhookBody } from './support/http';
 import { OpenTarget, repositoryTargets } from './support/targets';
 
 /** A CRM table may refuse rows the service has no reason to refuse: here, one phone's lead. */
@@ -210,7 +210,7 @@ describeWithServer('group commit through the service (server)', () => {
     const expected = expectedCrmRows(unique, sourceOf);
 
     const responses = await Promise.all(records.map((r) => post(running!.url, r)));
-    const bodies = await Promise.all(responses.map(readJson));
+    const bodies = await Promise.all(responses.map((r) => readJson<WebhookBody>(r)));
 
     expect(responses.map((r) => r.status)).toEqual(records.map(() => 200));
     expect(bodies.map((b) => b.callId)).toEqual(records.map((r) => r.uuid));
@@ -274,7 +274,7 @@ describeWithServer('group commit through the service (server)', () => {
     const responses = await Promise.all(records.map((r) => post(running!.url, r)));
     const statuses = responses.map((r) => r.status);
     expect(statuses).toEqual(records.map((_, i) => (i === 10 ? 500 : 200)));
-    expect((await readJson(responses[10])).code).toBe('storage_error');
+    expect((await readJson<ErrorBody>(responses[10])).code).toBe('storage_error');
     const [kept] = await database.sql<{ http_status: number; error_code: string }>(
       `select http_status, error_code from webhook_deliveries
        where convert_from(raw_body, 'UTF8')::jsonb->>'uuid' = $1`,

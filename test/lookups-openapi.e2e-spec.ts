@@ -2,21 +2,37 @@
  * The OpenAPI document at /docs: every look-up, every error code, the API-key security schemes,
  * and a Swagger UI whose assets are served locally.
  */
+import { expect } from '@jest/globals';
 import { RunningApp, startApp } from './support/app';
 import { createPgliteDatabase, TestDatabase } from './support/databases';
+import { readJson } from './support/http';
 
 const API_KEY = 'lookup-test-key-0123456789abcdef';
 
+/** An error response's schema: the shared envelope, then this route's `code` values. */
+interface ErrorSchema {
+  allOf: [unknown, { properties: { code: { enum?: string[] } } }];
+}
+
 type Operation = {
   security?: Array<Record<string, string[]>>;
-  responses: Record<string, { content?: Record<string, { schema: any }> }>;
+  responses: Record<string, { content?: Record<string, { schema: ErrorSchema }> }>;
   parameters?: Array<{ name: string; in: string }>;
 };
+
+/** The parts of the OpenAPI document these tests read. */
+interface OpenApiDocument {
+  paths: Record<string, Record<string, Operation>>;
+  components: {
+    securitySchemes: Record<string, unknown>;
+    schemas: Record<string, { properties: Record<string, unknown> }>;
+  };
+}
 
 describe('OpenAPI at /docs', () => {
   let database: TestDatabase;
   let running: RunningApp;
-  let document: any;
+  let document: OpenApiDocument;
 
   beforeAll(async () => {
     const created = await createPgliteDatabase();
@@ -25,7 +41,7 @@ describe('OpenAPI at /docs', () => {
       repository: created.repository,
       env: { INTERNAL_API_KEYS: API_KEY },
     });
-    document = await (await fetch(`${running.url}/docs-json`)).json();
+    document = await readJson<OpenApiDocument>(await fetch(`${running.url}/docs-json`));
   });
   afterAll(async () => {
     await running?.close();
@@ -116,7 +132,7 @@ describe('OpenAPI at /docs', () => {
       ].sort(),
     );
     expect(names(operation('/sources/{id}', 'get'))).toEqual(['path:id', 'query:days']);
-    expect(Object.keys(document.components.schemas as object)).toEqual(
+    expect(Object.keys(document.components.schemas)).toEqual(
       expect.arrayContaining([
         'LeadPageDto',
         'LeadDto',

@@ -3,11 +3,15 @@
  * phone in eight formats and by every filter, keyset pages while leads arrive, one lead with its
  * history and calls, calls, sources with derived counts; and the 400/401/404/409 answers.
  */
+import { expect } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import type { CallPageDto } from '../src/calls/dto/call.dto';
+import type { LeadDetailDto, LeadPageDto } from '../src/leads/dto/lead.dto';
+import type { SourceDetailDto, SourceDto } from '../src/sources/dto/source.dto';
 import { FixedClock, RunningApp, startApp } from './support/app';
 import { KNOWLARITY_SR, META_SR, makeCall, testRules } from './support/calls';
 import { TestDatabase } from './support/databases';
-import { readJson } from './support/http';
+import { ErrorBody, readJson } from './support/http';
 import { OpenTarget, repositoryTargets } from './support/targets';
 
 const API_KEY = 'lookup-test-key-0123456789abcdef';
@@ -16,12 +20,11 @@ const API_KEY = 'lookup-test-key-0123456789abcdef';
 const NOW = new Date('2026-11-20T12:00:00Z');
 const PHONE = '9833300101';
 
-interface Reply {
+/** A status and a body whose shape the test names per endpoint (`unknown` when it does not). */
+interface Reply<T = unknown> {
   status: number;
-  body: any;
+  body: T;
 }
-
-type Item = { id: number; callId: string; lastLeadAt: string | null };
 
 /** A 400's message must not repeat what was sent (values this short occur in any text). */
 function expectNoEcho(message: string, value: string): void {
@@ -34,7 +37,7 @@ for (const target of repositoryTargets) {
     let running: RunningApp;
     let database: TestDatabase;
 
-    const request = async (
+    const request = async <T = unknown>(
       method: string,
       path: string,
       options: {
@@ -42,7 +45,7 @@ for (const target of repositoryTargets) {
         body?: unknown;
         headers?: Record<string, string>;
       } = {},
-    ): Promise<Reply> => {
+    ): Promise<Reply<T>> => {
       const search = options.query ? `?${new URLSearchParams(options.query).toString()}` : '';
       const response = await fetch(`${running.url}${path}${search}`, {
         method,
@@ -53,10 +56,11 @@ for (const target of repositoryTargets) {
         },
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
       });
-      return { status: response.status, body: await readJson(response) };
+      return { status: response.status, body: await readJson<T>(response) };
     };
-    const get = (path: string, query?: Record<string, string>) => request('GET', path, { query });
-    const ids = (reply: Reply): number[] => reply.body.items.map((lead: { id: number }) => lead.id);
+    const get = <T = unknown>(path: string, query?: Record<string, string>) =>
+      request<T>('GET', path, { query });
+    const ids = (reply: Reply<LeadPageDto>): number[] => reply.body.items.map((lead) => lead.id);
 
     /** A source made by SQL, so each group of tests has its own leads to filter. */
     const makeSource = async (name: string): Promise<number> => {
@@ -184,7 +188,7 @@ for (const target of repositoryTargets) {
       ];
 
       it.each(formats)('finds the same leads, newest first, for %s', async (phone) => {
-        const reply = await get('/leads', { phone });
+        const reply = await get<LeadPageDto>('/leads', { phone });
 
         expect(reply.status).toBe(200);
         expect(ids(reply)).toEqual([ingestedId, crmId]);
@@ -192,7 +196,7 @@ for (const target of repositoryTargets) {
       });
 
       it('gives each lead its source', async () => {
-        const reply = await get('/leads', { phone: PHONE });
+        const reply = await get<LeadPageDto>('/leads', { phone: PHONE });
 
         expect(reply.body.items).toEqual([
           expect.objectContaining({
@@ -218,7 +222,7 @@ for (const target of repositoryTargets) {
       });
 
       it('finds nothing for a phone no lead has', async () => {
-        const reply = await get('/leads', { phone: '+91 90000 12345' });
+        const reply = await get<LeadPageDto>('/leads', { phone: '+91 90000 12345' });
 
         expect(reply.body).toEqual({ items: [], nextCursor: null });
       });
@@ -268,7 +272,7 @@ for (const target of repositoryTargets) {
       });
 
       const list = async (query: Record<string, string>) => {
-        const reply = await get('/leads', query);
+        const reply = await get<LeadPageDto>('/leads', query);
         expect(reply.status).toBe(200);
         return ids(reply);
       };
@@ -387,10 +391,10 @@ for (const target of repositoryTargets) {
         do {
           const query: Record<string, string> = { sourceId: String(p), limit: '5' };
           if (cursor) query.cursor = cursor;
-          const reply = await get('/leads', query);
+          const reply = await get<LeadPageDto>('/leads', query);
           expect(reply.status).toBe(200);
           seen.push(...ids(reply));
-          sizes.push((reply.body.items as Item[]).length);
+          sizes.push(reply.body.items.length);
           cursor = reply.body.nextCursor;
           if (!cursor) break;
           const round = arrivals.length / 3 + 1;
@@ -441,7 +445,7 @@ for (const target of repositoryTargets) {
             Math.min(5, seen.length - i * 5),
           ),
         );
-        const fresh = await get('/leads', { sourceId: String(p), limit: '200' });
+        const fresh = await get<LeadPageDto>('/leads', { sourceId: String(p), limit: '200' });
         expect(ids(fresh)).toEqual(all);
         expect(all).toHaveLength(expected.length + arrivals.length);
       });
@@ -456,7 +460,10 @@ for (const target of repositoryTargets) {
           createdTo: '2026-02-01T09:30:00Z',
         };
         do {
-          const reply = await get('/leads', cursor ? { ...query, cursor } : query);
+          const reply: Reply<LeadPageDto> = await get(
+            '/leads',
+            cursor ? { ...query, cursor } : query,
+          );
           seen.push(...ids(reply));
           cursor = reply.body.nextCursor;
         } while (cursor);
@@ -465,15 +472,17 @@ for (const target of repositoryTargets) {
       });
 
       it('answers 400 invalid_cursor for a tampered cursor, never a wrong page', async () => {
-        const first = await get('/leads', { sourceId: String(p), limit: '2' });
-        const cursor: string = first.body.nextCursor;
+        const first = await get<LeadPageDto>('/leads', { sourceId: String(p), limit: '2' });
+        const cursor = first.body.nextCursor!;
         const [body, mac] = cursor.split('.');
-        const position = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+        const position = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as {
+          id: number;
+        };
         const forged = Buffer.from(
           JSON.stringify({ ...position, id: position.id + 1000 }),
         ).toString('base64url');
         const flipped = mac.slice(0, -1) + (mac.endsWith('A') ? 'B' : 'A');
-        const calls = await get('/calls', { limit: '1' });
+        const calls = await get<CallPageDto>('/calls', { limit: '1' });
 
         for (const bad of [
           `${body}.${flipped}`,
@@ -481,9 +490,9 @@ for (const target of repositoryTargets) {
           `${body}.${mac}x`,
           `${body}.${mac}.${mac}`,
           'not-a-cursor',
-          calls.body.nextCursor as string,
+          calls.body.nextCursor!,
         ]) {
-          const reply = await get('/leads', { sourceId: String(p), cursor: bad });
+          const reply = await get<ErrorBody>('/leads', { sourceId: String(p), cursor: bad });
           expect([bad, reply.status, reply.body.code]).toEqual([bad, 400, 'invalid_cursor']);
         }
       });
@@ -540,7 +549,7 @@ for (const target of repositoryTargets) {
       });
 
       it('GET /leads/:id gives the lead, its primary source, its history and its calls newest first', async () => {
-        const reply = await get(`/leads/${leadId}`);
+        const reply = await get<LeadDetailDto>(`/leads/${leadId}`);
 
         expect(reply.status).toBe(200);
         expect(reply.body).toMatchObject({
@@ -565,7 +574,7 @@ for (const target of repositoryTargets) {
             externalId: callIds.meta,
           },
         ]);
-        expect(reply.body.calls.map((c: { callId: string }) => c.callId)).toEqual([
+        expect(reply.body.calls.map((c) => c.callId)).toEqual([
           callIds.outbound,
           callIds.meta,
           callIds.first,
@@ -602,7 +611,7 @@ for (const target of repositoryTargets) {
 
       it('GET /leads/:id answers 404 lead_not_found, and 400 for an id that is not one', async () => {
         const missing = await get('/leads/987654321');
-        const bad = await get('/leads/12abc');
+        const bad = await get<ErrorBody>('/leads/12abc');
 
         expect(missing.status).toBe(404);
         expect(missing.body).toEqual({
@@ -616,9 +625,9 @@ for (const target of repositoryTargets) {
       });
 
       const callList = async (query: Record<string, string>) => {
-        const reply = await get('/calls', query);
+        const reply = await get<CallPageDto>('/calls', query);
         expect(reply.status).toBe(200);
-        return reply.body.items.map((c: { callId: string }) => c.callId);
+        return reply.body.items.map((c) => c.callId);
       };
 
       it('GET /calls filters by leadId and by phone in any format', async () => {
@@ -683,9 +692,12 @@ for (const target of repositoryTargets) {
         let cursor: string | null = null;
         do {
           const query: Record<string, string> = { leadId: String(lead), limit: '1' };
-          const reply = await get('/calls', cursor ? { ...query, cursor } : query);
+          const reply: Reply<CallPageDto> = await get(
+            '/calls',
+            cursor ? { ...query, cursor } : query,
+          );
           expect(reply.status).toBe(200);
-          for (const item of reply.body.items as { callId: string; startedAt: string }[]) {
+          for (const item of reply.body.items) {
             seen.push({ id: item.callId, at: item.startedAt });
           }
           cursor = reply.body.nextCursor;
@@ -732,11 +744,11 @@ for (const target of repositoryTargets) {
           [{ limit: '0' }, 'limit'],
         ];
         for (const [query, field] of cases) {
-          const reply = await get('/calls', query);
+          const reply = await get<ErrorBody>('/calls', query);
           const value = Object.values(query)[0];
           expect([field, reply.status, reply.body.code]).toEqual([field, 400, 'bad_request']);
           expect(reply.body.message).toContain(field);
-          expectNoEcho(reply.body.message as string, value);
+          expectNoEcho(reply.body.message, value);
         }
       });
     });
@@ -754,7 +766,7 @@ for (const target of repositoryTargets) {
       ];
 
       it.each(cases)('%s is a 400 naming the field, not the value', async (_, query, field) => {
-        const reply = await get('/leads', query);
+        const reply = await get<ErrorBody>('/leads', query);
 
         expect(reply.status).toBe(400);
         expect(reply.body).toEqual({
@@ -763,11 +775,11 @@ for (const target of repositoryTargets) {
           message: expect.any(String),
         });
         expect(reply.body.message).toContain(field);
-        expectNoEcho(reply.body.message as string, Object.values(query)[0]);
+        expectNoEcho(reply.body.message, Object.values(query)[0]);
       });
 
       it('names every bad field at once', async () => {
-        const reply = await get('/leads', { limit: '0', createdFrom: 'soon' });
+        const reply = await get<ErrorBody>('/leads', { limit: '0', createdFrom: 'soon' });
 
         expect(reply.body.message).toContain('limit');
         expect(reply.body.message).toContain('createdFrom');
@@ -778,7 +790,7 @@ for (const target of repositoryTargets) {
       let s: number;
 
       beforeAll(async () => {
-        const created = await request('POST', '/sources', {
+        const created = await request<SourceDto>('POST', '/sources', {
           body: { displayName: 'Counts', sourceType: 'crm', totalLeads: 99 },
         });
         s = created.body.id;
@@ -851,11 +863,13 @@ for (const target of repositoryTargets) {
       });
 
       it('POST /sources answers 400 naming a missing or blank field', async () => {
-        const missing = await request('POST', '/sources', { body: { displayName: 'Lonely' } });
-        const blank = await request('POST', '/sources', {
+        const missing = await request<ErrorBody>('POST', '/sources', {
+          body: { displayName: 'Lonely' },
+        });
+        const blank = await request<ErrorBody>('POST', '/sources', {
           body: { displayName: '   ', sourceType: 'crm' },
         });
-        const none = await request('POST', '/sources', {});
+        const none = await request<ErrorBody>('POST', '/sources', {});
 
         expect([missing.status, missing.body.code]).toEqual([400, 'bad_request']);
         expect(missing.body.message).toContain('sourceType');
@@ -866,10 +880,10 @@ for (const target of repositoryTargets) {
       });
 
       it('GET /sources gives every source with the derived counts', async () => {
-        const reply = await get('/sources');
+        const reply = await get<SourceDto[]>('/sources');
 
         expect(reply.status).toBe(200);
-        expect(reply.body.find((source: { id: number }) => source.id === s)).toEqual({
+        expect(reply.body.find((source) => source.id === s)).toEqual({
           id: s,
           displayName: 'Counts',
           sourceType: 'crm',
@@ -917,28 +931,20 @@ for (const target of repositoryTargets) {
           ];
         });
         expect(
-          reply.body.map(
-            (x: {
-              id: number;
-              displayName: string;
-              totalLeads: number;
-              todaysLeads: number;
-              lastLeadAt: string | null;
-            }) => [
-              x.id,
-              x.displayName,
-              x.totalLeads,
-              x.todaysLeads,
-              x.lastLeadAt && Date.parse(x.lastLeadAt),
-            ],
-          ),
+          reply.body.map((x) => [
+            x.id,
+            x.displayName,
+            x.totalLeads,
+            x.todaysLeads,
+            x.lastLeadAt && Date.parse(x.lastLeadAt),
+          ]),
         ).toEqual(expected);
         expect(expected.filter(([, , total]) => total !== 0).length).toBeGreaterThan(3);
       });
 
       it('GET /sources/:id?days=N adds leads per day in the business time zone', async () => {
         const plain = await get(`/sources/${s}`);
-        const withDays = await get(`/sources/${s}`, { days: '4' });
+        const withDays = await get<SourceDetailDto>(`/sources/${s}`, { days: '4' });
 
         expect(plain.body).toMatchObject({ id: s, totalLeads: 4, todaysLeads: 2 });
         expect(plain.body).not.toHaveProperty('leadsPerDay');
@@ -951,7 +957,7 @@ for (const target of repositoryTargets) {
       });
 
       it('GET /sources/:id answers 400 for days outside 1..90 and 404 source_not_found', async () => {
-        const tooMany = await get(`/sources/${s}`, { days: '91' });
+        const tooMany = await get<ErrorBody>(`/sources/${s}`, { days: '91' });
         const none = await get(`/sources/${s}`, { days: '0' });
         const missing = await get('/sources/987654321');
 

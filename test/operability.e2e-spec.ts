@@ -14,10 +14,15 @@ import {
   describeWithServer,
   serverUrl,
 } from './support/databases';
-import { readJson } from './support/http';
+import { ErrorBody, readJson } from './support/http';
 
 const API_KEY = 'internal-key-operability-0001';
 const METRICS_TOKEN = 'metrics-token-operability-0001';
+
+/** A failing readiness check's body: each failed indicator under `error` with its status. */
+interface HealthBody {
+  error: Record<string, { status: string }>;
+}
 
 /** The value of one sample line of a Prometheus text page, or undefined. */
 function sample(
@@ -85,7 +90,7 @@ describe('metrics', () => {
     const none = await fetch(`${running.url}/metrics`);
     const withApiKey = await fetch(`${running.url}/metrics`, { headers: { 'x-api-key': API_KEY } });
 
-    expect([none.status, (await readJson(none)).code]).toEqual([401, 'unauthorized']);
+    expect([none.status, (await readJson<ErrorBody>(none)).code]).toEqual([401, 'unauthorized']);
     expect(withApiKey.status).toBe(200);
     expect(withApiKey.headers.get('content-type')).toMatch(/^text\/plain/);
   });
@@ -101,7 +106,7 @@ describe('metrics', () => {
       method: 'POST',
       headers: { 'x-api-key': API_KEY },
     });
-    const { windowTo } = (await readJson(run)) as { windowTo: string };
+    const { windowTo } = await readJson<{ windowTo: string }>(run);
     const scrapedFrom = Date.now();
     const after = await scrape();
     const scrapedTo = Date.now();
@@ -203,8 +208,8 @@ describeWithServer('readiness follows the database (server)', () => {
 
       expect(before.status).toBe(200);
       expect(during.status).toBe(503);
-      expect((await readJson(during)).error.database.status).toBe('down');
-      expect([deliveryDuring.status, (await readJson(deliveryDuring)).code]).toEqual([
+      expect((await readJson<HealthBody>(during)).error.database.status).toBe('down');
+      expect([deliveryDuring.status, (await readJson<ErrorBody>(deliveryDuring)).code]).toEqual([
         503,
         'storage_unavailable',
       ]);

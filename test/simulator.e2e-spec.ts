@@ -3,6 +3,7 @@
  * duplicates across pages, faults mid-window; and the webhook sender against a local receiver,
  * every shape normalising back to the call it came from.
  */
+import { expect } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { execFile } from 'node:child_process';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';

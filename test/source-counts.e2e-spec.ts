@@ -8,6 +8,8 @@
 import { Writable } from 'node:stream';
 import { Client } from 'pg';
 import { LeadSyncRepository } from '../src/database/lead-sync.repository';
+import type { RecountDto } from '../src/sources/dto/recount.dto';
+import type { SourceDetailDto } from '../src/sources/dto/source.dto';
 import { FixedClock, startApp } from './support/app';
 import { freshPhone, makeCall, testRules } from './support/calls';
 import { TestDatabase } from './support/databases';
@@ -172,7 +174,7 @@ for (const target of repositoryTargets) {
         await app.repository.refreshSourceCounts(ZONE, clock.now());
         const id = await sourceId(name, app.database);
         const figures = async () =>
-          readJson(
+          readJson<SourceDetailDto>(
             await fetch(`${app.running.url}/sources/${id}?days=2`, {
               headers: { 'x-api-key': API_KEY },
             }),
@@ -294,11 +296,11 @@ for (const target of repositoryTargets) {
         const unseen = await total();
         const unauthorised = await post({});
         const reply = await post();
-        const body = await readJson(reply);
+        const body = await readJson<RecountDto>(reply);
         const metrics = await (
           await fetch(`${app.running.url}/metrics`, { headers: { 'x-api-key': API_KEY } })
         ).text();
-        const again = await readJson(await post());
+        const again = await readJson<RecountDto>(await post());
 
         expect(afterDelete).toBe(2);
         expect(unseen).toBe(2);

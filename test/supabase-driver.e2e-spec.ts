@@ -2,7 +2,8 @@
  * The supabase driver end to end, through the PostgREST stand-in that runs the real SQL: boot by
  * configuration, the schema-version gate, webhooks, and 503 when the database is unreachable.
  */
-import { readJson } from './support/http';
+import { expect } from '@jest/globals';
+import { readJson, WebhookBody } from './support/http';
 import { openRepository } from '../src/database/database.module';
 import { parseDatabaseConfig } from '../src/config/database.config';
 import { LeadSyncRepository } from '../src/database/lead-sync.repository';
@@ -87,7 +88,7 @@ describe('supabase driver', () => {
       message: expect.any(String),
     });
     expect(after.status).toBe(200);
-    expect((await readJson(after)).outcome).toBe('lead_created');
+    expect((await readJson<WebhookBody>(after)).outcome).toBe('lead_created');
   });
 
   it('refuses to start on a database whose schema is behind, saying how to migrate', async () => {

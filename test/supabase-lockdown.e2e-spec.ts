@@ -2,7 +2,7 @@
  * Supabase lock-down, on the PostgreSQL server: with Supabase's roles present before migrating,
  * `anon` can neither read the tables nor execute the functions; `service_role` can.
  */
-import { Client } from 'pg';
+import { Client, QueryResultRow } from 'pg';
 import { createServerDatabase, describeWithServer, serverUrl } from './support/databases';
 
 const ROLES = `
@@ -26,10 +26,10 @@ describeWithServer('Supabase lock-down (server)', () => {
     const { database } = await createServerDatabase();
     const client = new Client({ connectionString: database.url });
     await client.connect();
-    const as = async (role: string, sql: string) => {
+    const as = async <R extends QueryResultRow = QueryResultRow>(role: string, sql: string) => {
       await client.query(`set role ${role}`);
       try {
-        return await client.query(sql);
+        return await client.query<R>(sql);
       } finally {
         await client.query('reset role');
       }
@@ -45,7 +45,10 @@ describeWithServer('Supabase lock-down (server)', () => {
         await expect(as(role, INGEST)).rejects.toMatchObject({ code: '42501' });
       }
 
-      const ingested = await as('service_role', INGEST);
+      const ingested = await as<{ knowlarity_ingest_call: { outcome: string } }>(
+        'service_role',
+        INGEST,
+      );
       const leads = await as(
         'service_role',
         "select id from leads_master where phone_number_normalized = '9811100001'",
@@ -53,7 +56,7 @@ describeWithServer('Supabase lock-down (server)', () => {
 
       expect(ingested.rows[0].knowlarity_ingest_call.outcome).toBe('lead_created');
       expect(leads.rows).toHaveLength(1);
-      const rls = await client.query(
+      const rls = await client.query<{ relname: string; relrowsecurity: boolean }>(
         `select relname, relrowsecurity from pg_class
          where relname in ('leads_master', 'knowlarity_calls', 'webhook_deliveries', 'sources', 'lead_sources_history')
          order by relname`,
@@ -73,7 +76,7 @@ describeWithServer('Supabase lock-down (server)', () => {
         'authenticated',
         "insert into leads_master (full_name, alternate_phone_number) values ('CRM lead', '+91 98111 00002')",
       );
-      const viaAlternate = await as(
+      const viaAlternate = await as<{ page: { items: unknown[] } }>(
         'service_role',
         "select knowlarity_find_leads(p_phone => '9811100002') as page",
       );

@@ -4,7 +4,12 @@
  * rules imply; failures that never move the watermark; the lease; resumable back-fills; and
  * reconciliation.
  */
+import { expect } from '@jest/globals';
 import { PostgresRepository } from '../src/database/drivers/postgres.repository';
+import type { BackfillSummary } from '../src/sync/call-log-backfill';
+import type { ReconcileReport } from '../src/sync/call-log-reconciler';
+import type { SyncServiceStatus } from '../src/sync/call-log-sync.service';
+import type { RunSummary } from '../src/sync/call-log-window-sync';
 import { CallLogPollScheduler } from '../src/sync/call-log-poll.scheduler';
 import { generateCalls } from '../tools/simulator/call-generator';
 import { KnowlaritySimulator } from '../tools/simulator/simulator-server';
@@ -96,7 +101,9 @@ for (const target of repositoryTargets.filter(
         shuffle: true,
         seed: 3,
       });
-      const poll = await readJson(await api('/sync/knowlarity/run', { method: 'POST' }));
+      const poll = await readJson<RunSummary>(
+        await api('/sync/knowlarity/run', { method: 'POST' }),
+      );
 
       expect(sent.dropped).toHaveLength(90);
       expect(sent.responses.every((r) => r.status === 200)).toBe(true);
@@ -132,11 +139,13 @@ for (const target of repositoryTargets.filter(
       simulator.delayNext(1, 0).failNext(3, 500);
 
       const failed = await api('/sync/knowlarity/run', { method: 'POST' });
-      const failedBody = await readJson(failed);
-      const statusAfterFailure = await readJson(await api('/sync/knowlarity'));
+      const failedBody = await readJson<RunSummary>(failed);
+      const statusAfterFailure = await readJson<SyncServiceStatus>(await api('/sync/knowlarity'));
       const partial = await actualRows(opened.database);
-      const completed = await readJson(await api('/sync/knowlarity/run', { method: 'POST' }));
-      const statusAfterSuccess = await readJson(await api('/sync/knowlarity'));
+      const completed = await readJson<RunSummary>(
+        await api('/sync/knowlarity/run', { method: 'POST' }),
+      );
+      const statusAfterSuccess = await readJson<SyncServiceStatus>(await api('/sync/knowlarity'));
 
       expect(failed.status).toBe(502);
       expect(failedBody).toMatchObject({ status: 'failed', pages: 1, watermarkAdvanced: false });
@@ -164,9 +173,13 @@ for (const target of repositoryTargets.filter(
       await boot({ KNOWLARITY_POLL_OVERLAP_SECONDS: '600' });
       simulator.failWith429(1, 1);
 
-      const first = await readJson(await api('/sync/knowlarity/run', { method: 'POST' }));
+      const first = await readJson<RunSummary>(
+        await api('/sync/knowlarity/run', { method: 'POST' }),
+      );
       clock.current = new Date(DAY_END.getTime() + 60_000);
-      const second = await readJson(await api('/sync/knowlarity/run', { method: 'POST' }));
+      const second = await readJson<RunSummary>(
+        await api('/sync/knowlarity/run', { method: 'POST' }),
+      );
 
       const [limited, retried] = simulator.callLogRequests;
       expect(limited.status).toBe(429);
@@ -182,11 +195,11 @@ for (const target of repositoryTargets.filter(
       await boot({ KNOWLARITY_SR_API_KEY: '00000000-0000-4000-8000-000000000000' });
 
       const run = await api('/sync/knowlarity/run', { method: 'POST' });
-      const status = await readJson(await api('/sync/knowlarity'));
+      const status = await readJson<SyncServiceStatus>(await api('/sync/knowlarity'));
 
       expect(run.status).toBe(502);
       expect(simulator.callLogRequests).toHaveLength(1);
-      expect(status.lastFailure.error).toMatch(/knowlarity_credentials/);
+      expect(status.lastFailure!.error).toMatch(/knowlarity_credentials/);
       expect(status.watermark).toBeNull();
     });
 
@@ -198,9 +211,9 @@ for (const target of repositoryTargets.filter(
       simulator.delayNext(2, 0).failNext(1, 503);
 
       const died = await api('/sync/knowlarity/backfill', { method: 'POST', body });
-      const diedBody = await readJson(died);
+      const diedBody = await readJson<BackfillSummary>(died);
       simulator.clearRequests();
-      const resumed = await readJson(
+      const resumed = await readJson<BackfillSummary>(
         await api('/sync/knowlarity/backfill', { method: 'POST', body }),
       );
 
@@ -227,11 +240,11 @@ for (const target of repositoryTargets.filter(
         seed: 9,
       });
 
-      const before = await readJson(
+      const before = await readJson<ReconcileReport>(
         await api('/sync/knowlarity/reconcile?from=2026-11-20&to=2026-11-20'),
       );
       await api('/sync/knowlarity/run', { method: 'POST' });
-      const after = await readJson(
+      const after = await readJson<ReconcileReport>(
         await api('/sync/knowlarity/reconcile?from=2026-11-20&to=2026-11-20'),
       );
 
@@ -249,7 +262,7 @@ for (const target of repositoryTargets.filter(
       simulator.setCalls(generateCalls({ count: 40, seed: 10, from: DAY_START, to: DAY_END }));
       await boot();
 
-      const dry = await readJson(
+      const dry = await readJson<BackfillSummary>(
         await api('/sync/knowlarity/backfill', {
           method: 'POST',
           body: JSON.stringify({ from: '2026-11-20', to: '2026-11-20', dryRun: true }),

@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { RunningApp, startApp } from './support/app';
 import { freshPhone } from './support/calls';
 import { createPgliteDatabase, TestDatabase } from './support/databases';
-import { readJson } from './support/http';
+import { ErrorBody, readJson } from './support/http';
 import { signHex, standardWebhookHeaders } from './support/signing';
 
 const random = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
@@ -93,7 +93,10 @@ describe('what is signed is all that is read, and read once', () => {
       },
     );
 
-    expect([response.status, (await readJson(response)).code]).toEqual([400, 'empty_body']);
+    expect([response.status, (await readJson<ErrorBody>(response)).code]).toEqual([
+      400,
+      'empty_body',
+    ]);
     expect(await leadsFor(forged)).toBe(0);
   });
 
@@ -142,7 +145,10 @@ describe('replaying refused deliveries; paths classified after decoding', () => 
   it('classifies paths after decoding: %64eliveries is the deliveries API, not a delivery', async () => {
     const response = await fetch(`${app.url}${WEBHOOK}/%64eliveries`);
 
-    expect([response.status, (await readJson(response)).code]).toEqual([401, 'unauthorized']);
+    expect([response.status, (await readJson<ErrorBody>(response)).code]).toEqual([
+      401,
+      'unauthorized',
+    ]);
     const [{ n }] = await database.sql<{ n: number }>(
       'select count(*)::int as n from webhook_deliveries',
     );
@@ -180,7 +186,10 @@ describe('replaying refused deliveries; paths classified after decoding', () => 
       [`${WEBHOOK}/[previous-token]`, 401],
       [`${WEBHOOK}/[wrong-token]`, 401],
     ]);
-    expect([unforced.status, (await readJson(unforced)).code]).toEqual([409, 'replay_needs_force']);
+    expect([unforced.status, (await readJson<ErrorBody>(unforced)).code]).toEqual([
+      409,
+      'replay_needs_force',
+    ]);
     expect(await leadsFor(phones[1])).toBe(1);
     expect(await readJson(forced)).toMatchObject({ success: true, outcome: 'lead_created' });
     const [replay] = await database.sql<{ headers: Record<string, string> }>(
@@ -332,7 +341,10 @@ describe('the smaller findings', () => {
       body: `{"displayName":"x","sourceType":${deep}}`,
     });
 
-    expect([response.status, (await readJson(response)).code]).toEqual([400, 'invalid_payload']);
+    expect([response.status, (await readJson<ErrorBody>(response)).code]).toEqual([
+      400,
+      'invalid_payload',
+    ]);
   });
 
   it('answers a static-file refusal with a 4xx, and every answer carries security headers', async () => {
@@ -364,7 +376,7 @@ describe('the smaller findings', () => {
       expect(off.status).toBe(404);
       expect(anonymous.status).toBe(401);
       expect(withKey.status).toBe(200);
-      expect((await readJson(withKey)).openapi).toMatch(/^3\./);
+      expect((await readJson<{ openapi: string }>(withKey)).openapi).toMatch(/^3\./);
     },
     2 * BOOT_MS,
   );

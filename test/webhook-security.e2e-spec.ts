@@ -3,11 +3,12 @@
  * verification is mocked): URL token, HMAC in both schemes, IP allowlist behind and without
  * trusted proxies, size and rate limits, internal API keys, and what gets stored.
  */
+import { expect } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { RunningApp, startApp } from './support/app';
 import { freshPhone } from './support/calls';
 import { createPgliteDatabase, TestDatabase } from './support/databases';
-import { readJson } from './support/http';
+import { ErrorBody, readJson, WebhookBody } from './support/http';
 import { signBase64, signHex, standardWebhookHeaders } from './support/signing';
 
 const TOKEN = `tok_${randomBytes(16).toString('hex')}`;
@@ -15,6 +16,11 @@ const SECRET_OLD = `old-secret-${randomBytes(12).toString('hex')}`;
 const SECRET_NEW = `new-secret-${randomBytes(12).toString('hex')}`;
 const WHSEC = `whsec_${randomBytes(24).toString('base64')}`;
 const API_KEY = `key_${randomBytes(16).toString('hex')}`;
+
+/** GET /webhooks/knowlarity/deliveries: the fields these tests pick deliveries by. */
+interface DeliveryList {
+  items: Array<{ id: number; httpStatus: number }>;
+}
 
 let database: TestDatabase;
 let running: RunningApp | undefined;
@@ -66,7 +72,7 @@ describe('URL token', () => {
     const wrong = await post(`/webhooks/knowlarity/${TOKEN.slice(0, -1)}x`, callBody(wrongPhone));
 
     expect([inPath.status, inQuery.status]).toEqual([200, 200]);
-    expect((await readJson(inQuery)).outcome).toBe('lead_created');
+    expect((await readJson<WebhookBody>(inQuery)).outcome).toBe('lead_created');
     expect([missing.status, await readJson(missing)]).toEqual([
       401,
       { success: false, code: 'invalid_token', message: expect.any(String) },
@@ -131,7 +137,9 @@ describe('HMAC signatures', () => {
     ];
 
     expect(
-      await Promise.all(responses.map(async (r) => [r.status, (await readJson(r)).code])),
+      await Promise.all(
+        responses.map(async (r) => [r.status, (await readJson<ErrorBody>(r)).code]),
+      ),
     ).toEqual(Array(5).fill([401, 'invalid_signature']));
     expect(await leadsFor(phone)).toBe(0);
   });
@@ -166,7 +174,10 @@ describe('HMAC signatures', () => {
       await send(body, { ...valid, 'webhook-id': 'msg_other' }),
     ];
 
-    const outcome = async (r: Response) => [r.status, (await readJson(r)).code ?? 'ok'];
+    const outcome = async (r: Response) => [
+      r.status,
+      (await readJson<WebhookBody>(r)).code ?? 'ok',
+    ];
     expect(await outcome(responses[0])).toEqual([200, 'ok']);
     expect(responses[1].status).toBe(401); // the valid signature was for the other body
     expect(await outcome(responses[2])).toEqual([401, 'signature_expired']);
@@ -190,7 +201,10 @@ describe('IP allowlist and trusted proxies', () => {
     const direct = await post(url, {}, phone);
     const spoofed = await post(url, { 'x-forwarded-for': '10.1.2.3' }, phone);
 
-    expect([direct.status, (await readJson(direct)).code]).toEqual([403, 'ip_not_allowed']);
+    expect([direct.status, (await readJson<ErrorBody>(direct)).code]).toEqual([
+      403,
+      'ip_not_allowed',
+    ]);
     expect(spoofed.status).toBe(403);
     expect(await leadsFor(phone)).toBe(0);
   });
@@ -247,7 +261,10 @@ describe('limits', () => {
       body,
     });
 
-    expect([response.status, (await readJson(response)).code]).toEqual([413, 'payload_too_large']);
+    expect([response.status, (await readJson<ErrorBody>(response)).code]).toEqual([
+      413,
+      'payload_too_large',
+    ]);
     const [row] = await database.sql(
       'select http_status, body_stored, raw_body, body_bytes from webhook_deliveries',
     );
@@ -283,7 +300,7 @@ describe('limits', () => {
     expect(second.map((r) => r.status)).toEqual([200, 200, 200]);
     expect(firstAgain.status).toBe(429);
     expect(Number(first[3].headers.get('retry-after'))).toBeGreaterThan(0);
-    expect((await readJson(first[3])).code).toBe('rate_limited');
+    expect((await readJson<ErrorBody>(first[3])).code).toBe('rate_limited');
     const limited = await database.sql(
       "select remote_address from webhook_deliveries where error_code = 'rate_limited' order by id",
     );
@@ -302,7 +319,7 @@ describe('deliveries list and replay (internal API key)', () => {
     const bearer = await list({ authorization: `Bearer ${API_KEY}` });
     const header = await list({ 'x-api-key': API_KEY });
 
-    expect([none.status, (await readJson(none)).code]).toEqual([401, 'unauthorized']);
+    expect([none.status, (await readJson<ErrorBody>(none)).code]).toEqual([401, 'unauthorized']);
     expect([wrong.status, bearer.status, header.status]).toEqual([401, 200, 200]);
   });
 
@@ -329,15 +346,15 @@ describe('deliveries list and replay (internal API key)', () => {
     });
     const auth = { 'x-api-key': API_KEY };
 
-    const list = await readJson(
+    const list = await readJson<DeliveryList>(
       await fetch(`${url}/webhooks/knowlarity/deliveries?status=rejected&limit=10`, {
         headers: auth,
       }),
     );
-    const all = await readJson(
+    const all = await readJson<DeliveryList>(
       await fetch(`${url}/webhooks/knowlarity/deliveries`, { headers: auth }),
     );
-    const acceptedId = all.items.find((d: { httpStatus: number }) => d.httpStatus === 200).id;
+    const acceptedId = all.items.find((d) => d.httpStatus === 200)!.id;
     const replay = await fetch(`${url}/webhooks/knowlarity/deliveries/${acceptedId}/replay`, {
       method: 'POST',
       headers: auth,
@@ -381,8 +398,11 @@ describe('deliveries list and replay (internal API key)', () => {
       headers: auth,
     });
 
-    expect([missing.status, (await readJson(missing)).code]).toEqual([404, 'delivery_not_found']);
+    expect([missing.status, (await readJson<ErrorBody>(missing)).code]).toEqual([
+      404,
+      'delivery_not_found',
+    ]);
     expect([badId.status, badLimit.status]).toEqual([400, 400]);
-    expect((await readJson(badLimit)).message).toMatch(/limit/);
+    expect((await readJson<ErrorBody>(badLimit)).message).toMatch(/limit/);
   });
 });

@@ -2,7 +2,8 @@
  * The webhook over real HTTP against the real app, on PGlite and on the PostgreSQL server:
  * every sample shape, the error codes, and that every delivery is kept.
  */
-import { readJson } from './support/http';
+import { expect } from '@jest/globals';
+import { ErrorBody, readJson, WebhookBody } from './support/http';
 import { freshPhone } from './support/calls';
 import { RunningApp, startApp } from './support/app';
 import { TestDatabase } from './support/databases';
@@ -50,7 +51,7 @@ for (const target of sqlTargets) {
       const form = await post(samples.classicQuery, 'application/x-www-form-urlencoded');
 
       expect(get.status).toBe(200);
-      const created = await readJson(get);
+      const created = await readJson<WebhookBody>(get);
       expect(created).toEqual({
         success: true,
         outcome: 'lead_created',
@@ -99,7 +100,7 @@ for (const target of sqlTargets) {
       const outcomes = [];
       for (const body of [answered, { data: missed }, outbound, cdr]) {
         const response = await post(JSON.stringify(body), 'application/json');
-        outcomes.push((await readJson(response)).outcome);
+        outcomes.push((await readJson<WebhookBody>(response)).outcome);
       }
 
       expect(outcomes).toEqual(['lead_created', 'lead_created', 'call_linked', 'lead_created']);
@@ -166,8 +167,14 @@ for (const target of sqlTargets) {
       const xml = await post('<call/>', 'application/xml');
       const array = await post('[{"caller_id":"9800000199"}]', 'application/json');
 
-      expect([xml.status, (await readJson(xml)).code]).toEqual([415, 'unsupported_media_type']);
-      expect([array.status, (await readJson(array)).code]).toEqual([400, 'invalid_payload']);
+      expect([xml.status, (await readJson<ErrorBody>(xml)).code]).toEqual([
+        415,
+        'unsupported_media_type',
+      ]);
+      expect([array.status, (await readJson<ErrorBody>(array)).code]).toEqual([
+        400,
+        'invalid_payload',
+      ]);
     });
 
     it('keeps every delivery, accepted or not, with the headers minus secrets', async () => {
@@ -223,8 +230,8 @@ for (const target of sqlTargets) {
         start_time: '2026-11-20 10:00:00',
       });
 
-      const first = await readJson(await post(body, 'application/json'));
-      const again = await readJson(await post(body, 'application/json'));
+      const first = await readJson<WebhookBody>(await post(body, 'application/json'));
+      const again = await readJson<WebhookBody>(await post(body, 'application/json'));
 
       expect(first.callId).toMatch(/^derived:[0-9a-f]{32}$/);
       expect(again).toEqual({ ...first, outcome: 'duplicate_call' });
@@ -242,7 +249,7 @@ for (const target of sqlTargets) {
           ),
         );
 
-        const bodies = await Promise.all(responses.map(readJson));
+        const bodies = await Promise.all(responses.map((r) => readJson<WebhookBody>(r)));
         expect(responses.every((r) => r.status === 200)).toBe(true);
         expect(bodies.filter((b) => b.outcome === 'lead_created')).toHaveLength(1);
         const leads = await database.sql(

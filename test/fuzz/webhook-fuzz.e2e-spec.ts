@@ -13,11 +13,13 @@
  * reached. Each bug is also pinned by its minimal request, with the exact reply now expected,
  * under "regressions found by fuzzing" at the end.
  */
+import { expect } from '@jest/globals';
 import { LoggerService } from '@nestjs/common';
 import fc from 'fast-check';
 import { createHmac, randomBytes } from 'node:crypto';
 import { RunningApp, startApp } from '../support/app';
 import { createPgliteDatabase, TestDatabase } from '../support/databases';
+import { WebhookBody } from '../support/http';
 import { RawHttpClient, RawRequest, RawResponse } from './raw-http';
 import {
   anyBody,
@@ -533,7 +535,10 @@ describe('webhook fuzzing: every generated delivery gets a clean 2xx/4xx and is 
       headers: { 'content-type': 'application/json', 'x-knowlarity-signature': sign(body) },
       body,
     });
-    expect([valid.status, JSON.parse(valid.text).outcome]).toEqual([200, 'lead_created']);
+    expect([valid.status, (JSON.parse(valid.text) as WebhookBody).outcome]).toEqual([
+      200,
+      'lead_created',
+    ]);
 
     const rows = await database.sql<{
       request_id: string;
@@ -864,7 +869,7 @@ async function storedCall(callId: string) {
 /** A 200 with the success body for the call `callId`. */
 function expectAccepted(response: RawResponse, callId: string): void {
   expectCleanReply(response);
-  const body = JSON.parse(response.text);
+  const body = JSON.parse(response.text) as WebhookBody;
   expect([response.status, body.callId]).toEqual([200, callId]);
   expect(OUTCOMES).toContain(body.outcome);
 }
@@ -872,7 +877,10 @@ function expectAccepted(response: RawResponse, callId: string): void {
 /** A refusal with exactly this status and code. */
 function expectRefused(response: RawResponse, status: number, code: string): void {
   expectCleanReply(response);
-  expect([response.status, JSON.parse(response.text).code]).toEqual([status, code]);
+  expect([response.status, (JSON.parse(response.text) as WebhookBody).code]).toEqual([
+    status,
+    code,
+  ]);
 }
 
 /** The per-request property of the fuzzing, for one response. */
@@ -880,7 +888,7 @@ function expectCleanReply(response: RawResponse): void {
   expect(`${response.status} ${response.text}`).toMatch(/^[24]\d\d /);
   expect(response.text).not.toContain(TOKEN);
   expect(response.text).not.toContain(SECRET);
-  const body = JSON.parse(response.text);
+  const body = JSON.parse(response.text) as WebhookBody;
   if (response.status === 200) {
     expect(body).toEqual({
       success: true,
