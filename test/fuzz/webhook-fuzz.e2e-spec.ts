@@ -413,7 +413,11 @@ beforeAll(async () => {
     env: {
       KNOWLARITY_WEBHOOK_TOKEN: TOKEN,
       KNOWLARITY_WEBHOOK_SECRETS: SECRET,
+      // Every request comes from one address: neither the rate limit nor the refusal budget
+      // (tested in the hardening suite) may stand between a refusal and its stored body here.
       WEBHOOK_RATE_LIMIT_PER_MINUTE: '10000000',
+      WEBHOOK_REFUSED_BYTES_PER_HOUR: String(2 ** 40),
+      WEBHOOK_REFUSED_BYTES_PER_CLIENT_PER_HOUR: String(2 ** 40),
       WEBHOOK_MAX_BODY_BYTES: undefined,
     },
   });
@@ -811,7 +815,7 @@ describe('regressions found by fuzzing', () => {
 /** Found by the lifted generators after the first nine were fixed, as its minimal request. */
 describe('later regression found by fuzzing', () => {
   it('a POST whose URL path does not decode is refused 400 and stored with its body', async () => {
-    // Fastify refuses such a URL before reading the body; the service reads it for the record.
+    // Fastify refuses such a URL before reading the body; the refusal responder reads it.
     const body = Buffer.from('{"caller_id":"9800000110"}');
     const response = await client.send({
       method: 'POST',
