@@ -31,7 +31,7 @@ export function createFastifyAdapter(): FastifyAdapter {
     http: { headersTimeout: http.headersTimeoutMs, connectionsCheckingInterval: 1000 },
     clientErrorHandler: handleClientError,
     // A URL Fastify cannot decode never reaches Nest: the same filter answers (and, on a webhook
-    // route, stores) it as any other error. Its body is never read; it is recorded by its size.
+    // route, stores) it as any other error, its body read there up to the body limit.
     frameworkErrors: (_error: Error, request: FastifyRequest, reply: FastifyReply) => {
       const error = new DomainError('bad_request', 'The request URL could not be read.', 400);
       const filter = exceptionFilters.get(request.server);

@@ -127,7 +127,7 @@ export class WebhookDeliveryService {
 
   /**
    * Stores a refused delivery and builds its reply. A body the transport never read (the
-   * request was refused before parsing: too large, an unreadable URL) is recorded by its size.
+   * request was refused before parsing: too large) is recorded by its size.
    * An unauthenticated refusal is kept as far as the refusal budget allows.
    */
   async refuse(

@@ -1,6 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
 import type { FastifyRequest } from 'fastify';
 import { describeException, ExceptionResponder } from '../common/filters/all-exceptions.filter';
+import { RawBodyRequest, readUnparsedBody } from '../common/http/raw-body';
+import { webhookSecurityConfig } from '../config';
 import { WebhookDeliveryService } from './webhook-delivery.service';
 import { isAuthenticated, isWebhookReceivingPath, webhookRequestOf } from './webhook-request';
 
@@ -17,7 +20,11 @@ import { isAuthenticated, isWebhookReceivingPath, webhookRequestOf } from './web
 export class WebhookRefusalResponder {
   private readonly logger = new Logger(WebhookRefusalResponder.name);
 
-  constructor(private readonly deliveries: WebhookDeliveryService) {}
+  constructor(
+    private readonly deliveries: WebhookDeliveryService,
+    @Inject(webhookSecurityConfig.KEY)
+    private readonly config: ConfigType<typeof webhookSecurityConfig>,
+  ) {}
 
   readonly respond: ExceptionResponder = (request: FastifyRequest, exception: unknown) => {
     if (!isWebhookReceivingPath(request.url)) return null;
@@ -26,11 +33,24 @@ export class WebhookRefusalResponder {
       this.logger.error(`Delivery ${request.id} failed: ${error?.name}: ${error?.message}`);
     });
     const { status, body } = described;
-    return this.deliveries.refuse(webhookRequestOf(request), {
-      status,
-      code: status === 413 ? 'payload_too_large' : body.code,
-      message: status === 413 ? 'The body is larger than this endpoint accepts.' : body.message,
-      authenticated: isAuthenticated(request),
-    });
+    const refuse = () =>
+      this.deliveries.refuse(webhookRequestOf(request), {
+        status,
+        code: status === 413 ? 'payload_too_large' : body.code,
+        message: status === 413 ? 'The body is larger than this endpoint accepts.' : body.message,
+        authenticated: isAuthenticated(request),
+      });
+    return status === 413 ? refuse() : this.readBodyLeftUnread(request).then(refuse);
   };
+
+  /**
+   * A request Fastify refused before routing (an unreadable URL) arrives with its body unread;
+   * it is read here, up to the body limit, so the refusal is stored like any other (the refusal
+   * budget then decides whether the bytes are kept). Larger, it is recorded by its size.
+   */
+  private async readBodyLeftUnread(request: RawBodyRequest): Promise<void> {
+    if (request.rawBody !== undefined) return;
+    const body = await readUnparsedBody(request.raw, this.config.maxBodyBytes);
+    if (body !== null && body.length > 0) request.rawBody = body;
+  }
 }

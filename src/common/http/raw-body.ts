@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import { DomainError } from '../domain-error';
 import { isTooDeep, MAX_JSON_DEPTH } from './json-depth';
 
@@ -78,4 +79,27 @@ export function registerRawBodyParser(
     }
     done(null, parsed.body);
   });
+}
+
+/**
+ * Reads a body Fastify never read (it refused the request before routing: an unreadable URL), up
+ * to `limit` bytes; null when it is larger or already consumed, so the refusal is then recorded
+ * by its declared size.
+ */
+export async function readUnparsedBody(
+  raw: IncomingMessage,
+  limit: number,
+): Promise<Buffer | null> {
+  if (raw.readableEnded || raw.readableDidRead) return null;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of raw as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      raw.resume();
+      return null;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }
