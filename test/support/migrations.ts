@@ -15,6 +15,7 @@ export const SHIPPED_MIGRATIONS = [
   '0004_knowlarity_sync.sql',
   '0005_lookups.sql',
   '0009_tidy.sql',
+  '0011_stream_arrival_path.sql',
 ];
 
 /** The version each listed file carries in its name. */
