@@ -9,6 +9,7 @@ import { loggingConfig, parseLoggingConfig } from './logging.config';
 import { metricsConfig, parseMetricsConfig } from './metrics.config';
 import { parsePollingConfig, pollingConfig } from './polling.config';
 import { internalApiConfig, parseInternalApiConfig } from './internal-api.config';
+import { parseStreamConfig, streamConfig } from './stream.config';
 import { parseWebhookSecurityConfig, webhookSecurityConfig } from './webhook-security.config';
 
 export {
@@ -21,6 +22,7 @@ export {
   loggingConfig,
   metricsConfig,
   pollingConfig,
+  streamConfig,
   webhookSecurityConfig,
 };
 
@@ -35,6 +37,7 @@ const concerns = [
   [loggingConfig, parseLoggingConfig],
   [metricsConfig, parseMetricsConfig],
   [pollingConfig, parsePollingConfig],
+  [streamConfig, parseStreamConfig],
   [webhookSecurityConfig, parseWebhookSecurityConfig],
 ] as const;
 
