@@ -27,6 +27,8 @@ export interface KnowlaritySimulatorOptions {
   calls?: Record<string, unknown>[];
   /** See {@link KnowlaritySimulator.duplicateAcrossPages}. */
   duplicateAcrossPages?: boolean;
+  /** How often the live stream sends a heartbeat comment; 1000 ms by default. */
+  streamHeartbeatMs?: number;
 }
 
 /** One request the simulator received, for assertions. */
@@ -108,7 +110,10 @@ export class KnowlaritySimulator {
       throw new RangeError('maxPageSize must be a positive integer');
     }
     this.duplicateAcrossPages = options.duplicateAcrossPages ?? false;
-    this.stream = new SimulatedCallStream({ srApiKey: this.srApiKey });
+    this.stream = new SimulatedCallStream({
+      srApiKey: this.srApiKey,
+      heartbeatMs: options.streamHeartbeatMs,
+    });
     if (options.calls) {
       this.setCalls(options.calls);
     }

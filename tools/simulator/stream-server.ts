@@ -72,6 +72,11 @@ export class SimulatedCallStream {
     return this.clients.size;
   }
 
+  /** True when every piece of every frame has been handed to the open connections' sockets. */
+  get flushed(): boolean {
+    return [...this.clients].every((client) => client.queue.length === 0 && !client.pumping);
+  }
+
   /** The next `n` connection attempts are answered with `status` (401 by default). */
   refuseNext(n: number, status = 401): this {
     for (let i = 0; i < n; i++) this.refusals.push(status);
