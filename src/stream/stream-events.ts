@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { CallIngestService } from '../ingest/call-ingest.service';
+import type { CallEvent } from '../knowlarity/call-event';
 import { CallNormalizer } from '../knowlarity/call-normalizer';
 import type { StreamMessage } from '../knowlarity/knowlarity-stream.client';
 import { MetricsService } from '../metrics/metrics.service';
@@ -18,9 +19,11 @@ export interface StreamEventCounts {
 
 /**
  * Turns stream events into calls: an end-of-call `CDR` record, or a `HANGUP` that carries the
- * whole call (customer, SR number, start), goes through the same normaliser and ingest door as a webhook, with
- * arrival path `stream`; every other event is only counted. Events are ingested one at a time, in
- * the order they arrived, so a HANGUP and its CDR never race each other.
+ * whole call (customer, SR number, start), goes through the same normaliser and ingest door as a
+ * webhook, with arrival path `stream`; every other event is only counted. Different calls are
+ * ingested concurrently (the ingest function is race-free per phone, and one call at a time would
+ * queue every call behind the slowest round trip); events of one call are ingested one after the
+ * other, in arrival order, so a HANGUP and its CDR never race each other.
  */
 @Injectable()
 export class StreamEvents {
@@ -31,7 +34,8 @@ export class StreamEvents {
     rejected: 0,
     lastEventAt: null,
   };
-  private queue: Promise<void> = Promise.resolve();
+  /** The last ingest queued for each call id still in flight. */
+  private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(
     private readonly normalizer: CallNormalizer,
@@ -44,29 +48,36 @@ export class StreamEvents {
     return { ...this.counts, byType: { ...this.counts.byType } };
   }
 
-  /** Counts the event and queues its ingest when it carries a call. */
+  /** Counts the event and starts its ingest when it carries a call. */
   accept(message: StreamMessage): void {
     const payload = parseObject(message.data);
     const type = payload ? eventType(payload) : 'invalid';
     this.counts.byType[type] = (this.counts.byType[type] ?? 0) + 1;
     this.counts.lastEventAt = this.clock.now().toISOString();
     this.metrics.streamEvent(type);
-    if (payload && carriesCall(type, payload)) {
-      this.queue = this.queue.then(() => this.ingestCall(payload));
-    }
+    if (payload && carriesCall(type, payload)) this.queue(payload);
   }
 
   /** Resolves when every event accepted so far has been ingested (or refused). */
-  drained(): Promise<void> {
-    return this.queue;
+  async drained(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight.values());
   }
 
-  private async ingestCall(payload: Record<string, unknown>): Promise<void> {
+  private queue(payload: Record<string, unknown>): void {
     const call = this.normalizer.normalizeRecord(payload);
     if (!call) {
       this.counts.rejected += 1;
       return;
     }
+    const previous = this.inFlight.get(call.callId) ?? Promise.resolve();
+    const next = previous.then(() => this.store(call, payload));
+    this.inFlight.set(call.callId, next);
+    void next.then(() => {
+      if (this.inFlight.get(call.callId) === next) this.inFlight.delete(call.callId);
+    });
+  }
+
+  private async store(call: CallEvent, payload: Record<string, unknown>): Promise<void> {
     try {
       await this.ingest.ingest(call, 'stream', payload);
       this.counts.ingested += 1;
