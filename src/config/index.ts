@@ -12,6 +12,7 @@ import { parsePollingConfig, pollingConfig } from './polling.config';
 import { parseSourceCountsConfig, sourceCountsConfig } from './source-counts.config';
 import { internalApiConfig, parseInternalApiConfig } from './internal-api.config';
 import { parseRetentionConfig, retentionConfig } from './retention.config';
+import { parseStreamConfig, streamConfig } from './stream.config';
 import { parseWebhookSecurityConfig, webhookSecurityConfig } from './webhook-security.config';
 
 export {
@@ -27,6 +28,7 @@ export {
   pollingConfig,
   retentionConfig,
   sourceCountsConfig,
+  streamConfig,
   webhookSecurityConfig,
 };
 
@@ -44,6 +46,7 @@ const concerns = [
   [pollingConfig, parsePollingConfig],
   [retentionConfig, parseRetentionConfig],
   [sourceCountsConfig, parseSourceCountsConfig],
+  [streamConfig, parseStreamConfig],
   [webhookSecurityConfig, parseWebhookSecurityConfig],
 ] as const;
 

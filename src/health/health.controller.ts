@@ -4,13 +4,15 @@ import type { FastifyReply } from 'fastify';
 import { Clock } from '../common/clock';
 import { LeadSyncRepository } from '../database/lead-sync.repository';
 import { expectedSchemaVersion } from '../database/migrator';
+import { KnowlarityStreamConsumer } from '../stream/knowlarity-stream.consumer';
 import { CallLogSyncService } from '../sync/call-log-sync.service';
 
 const DATABASE_TIMEOUT_MS = 2000;
 
 /**
  * Liveness (the process answers) and readiness (the database is reachable and migrated, and the
- * poller, when enabled, is not stuck past three intervals). Open to anyone: load balancers and
+ * poller, when enabled, is not stuck past three intervals, and the live stream, when enabled, was
+ * not refused with 401/403). Open to anyone: load balancers and
  * container health checks cannot send keys, and the answers reveal nothing sensitive.
  */
 @Controller('health')
@@ -23,6 +25,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly repository: LeadSyncRepository,
     private readonly sync: CallLogSyncService,
+    private readonly liveStream: KnowlarityStreamConsumer,
     private readonly clock: Clock,
   ) {
     this.startedAt = clock.now();
@@ -37,7 +40,11 @@ export class HealthController {
   @Get('ready')
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     try {
-      return await this.health.check([() => this.database(), () => this.poller()]);
+      return await this.health.check([
+        () => this.database(),
+        () => this.poller(),
+        () => this.stream(),
+      ]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       void reply.status(503);
@@ -73,6 +80,16 @@ export class HealthController {
     return stuck
       ? indicator.down({ ...details, message: 'no successful poll in 3 intervals' })
       : indicator.up(details);
+  }
+
+  /** A refused stream needs an operator (new keys, a restart); a reconnecting one does not. */
+  private stream() {
+    const indicator = this.indicators.check('stream');
+    if (!this.liveStream.enabled) return indicator.up({ enabled: false });
+    const { state } = this.liveStream.status();
+    return this.liveStream.unauthorized
+      ? indicator.down({ enabled: true, state, message: 'Knowlarity refused the stream (401/403)' })
+      : indicator.up({ enabled: true, state });
   }
 }
 

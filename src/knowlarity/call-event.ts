@@ -5,7 +5,7 @@
 export type CallDirection = 'inbound' | 'outbound';
 
 /** How a call reached the service; the ingest function records the first and every later one. */
-export type ArrivalPath = 'webhook' | 'poll' | 'replay';
+export type ArrivalPath = 'webhook' | 'poll' | 'replay' | 'stream';
 
 export interface CallEvent {
   /** Knowlarity's call id (`uuid`/`callid`/`call_uuid`), or a deterministic derived id. */

@@ -34,7 +34,7 @@ export class MetricsService {
 
   private readonly calls = new Counter({
     name: 'knowlarity_calls_total',
-    help: 'Calls ingested, by arrival path (webhook, poll, replay) and outcome.',
+    help: 'Calls ingested, by arrival path (webhook, poll, replay, stream) and outcome.',
     labelNames: ['arrival_path', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -56,6 +56,43 @@ export class MetricsService {
   private readonly lastPollSuccess = new Gauge({
     name: 'knowlarity_poll_last_success_timestamp_seconds',
     help: 'When the last call-log poll succeeded (Unix seconds).',
+    registers: [this.registry],
+  });
+
+  private readonly streamEvents = new Counter({
+    name: 'knowlarity_stream_events_total',
+    help: 'Live stream events by type (CDR, ORIGINATE, ..., other, invalid, invalid_line).',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly streamConnectedGauge = new Gauge({
+    name: 'knowlarity_stream_connected',
+    help: '1 while this instance holds an open live stream.',
+    registers: [this.registry],
+  });
+
+  private readonly streamReconnects = new Counter({
+    name: 'knowlarity_stream_reconnects_total',
+    help: 'Live stream connections opened after the first one.',
+    registers: [this.registry],
+  });
+
+  private readonly streamLastEvent = new Gauge({
+    name: 'knowlarity_stream_last_event_timestamp_seconds',
+    help: 'When the live stream last delivered an event (Unix seconds).',
+    registers: [this.registry],
+  });
+
+  private readonly reconcileMissing = new Gauge({
+    name: 'knowlarity_reconcile_missing_calls',
+    help: "Calls in Knowlarity's call log for the last reconciled business day that are not stored.",
+    registers: [this.registry],
+  });
+
+  private readonly reconcileLastRun = new Gauge({
+    name: 'knowlarity_reconcile_last_run_timestamp_seconds',
+    help: 'When the daily reconcile last finished (Unix seconds).',
     registers: [this.registry],
   });
 
@@ -182,6 +219,22 @@ export class MetricsService {
 
   abortedRequest(reason: 'timeout' | 'aborted'): void {
     this.abortedRequests.inc({ reason });
+  }
+
+  streamEvent(type: string): void {
+    this.streamEvents.inc({ type });
+    if (type !== 'invalid_line') this.streamLastEvent.set(this.clock.now().getTime() / 1000);
+  }
+
+  /** A live stream opened (`reconnect`: not the first connection) or closed. */
+  streamConnected(connected: boolean, reconnect: boolean): void {
+    this.streamConnectedGauge.set(connected ? 1 : 0);
+    if (reconnect) this.streamReconnects.inc();
+  }
+
+  reconciled(missingCalls: number): void {
+    this.reconcileMissing.set(missingCalls);
+    this.reconcileLastRun.set(this.clock.now().getTime() / 1000);
   }
 
   databaseError(kind: 'unavailable' | 'error'): void {

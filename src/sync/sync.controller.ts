@@ -17,6 +17,8 @@ import { InternalApiKeyGuard } from '../common/guards/internal-api-key.guard';
 import { businessConfig } from '../config';
 import { CallLogReconciler } from './call-log-reconciler';
 import { CallLogSyncService } from './call-log-sync.service';
+import { DailyReconcileScheduler } from './daily-reconcile.scheduler';
+import { KnowlarityStreamConsumer } from '../stream/knowlarity-stream.consumer';
 import { BackfillBody, SyncWindowQuery } from './dto/sync-window.dto';
 
 /**
@@ -29,12 +31,19 @@ export class SyncController {
   constructor(
     private readonly sync: CallLogSyncService,
     private readonly reconciler: CallLogReconciler,
+    private readonly stream: KnowlarityStreamConsumer,
+    private readonly dailyReconcile: DailyReconcileScheduler,
     @Inject(businessConfig.KEY) private readonly business: ConfigType<typeof businessConfig>,
   ) {}
 
+  /** The poller's status, with the live stream's and the daily reconcile's beside it. */
   @Get()
-  status() {
-    return this.sync.status();
+  async status() {
+    return {
+      ...(await this.sync.status()),
+      stream: this.stream.status(),
+      dailyReconcile: this.dailyReconcile.status(),
+    };
   }
 
   @Post('run')

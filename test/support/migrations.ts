@@ -20,6 +20,7 @@ export const SHIPPED_MIGRATIONS = [
   '0009_tidy.sql',
   '0010_close_sequences.sql',
   '0012_crm_fidelity.sql',
+  '0013_stream_arrival_path.sql',
   '0014_leads_per_hour.sql',
 ];
 

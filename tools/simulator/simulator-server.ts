@@ -9,6 +9,7 @@ import {
 import { AddressInfo } from 'node:net';
 import { normalizePhone } from '../../src/knowlarity/phone';
 import { parseKnowlarityTime } from '../../src/knowlarity/times';
+import { SimulatedCallStream } from './stream-server';
 
 export interface KnowlaritySimulatorOptions {
   /** The `x-api-key` accepted; a random test value by default. */
@@ -26,6 +27,8 @@ export interface KnowlaritySimulatorOptions {
   calls?: Record<string, unknown>[];
   /** See {@link KnowlaritySimulator.duplicateAcrossPages}. */
   duplicateAcrossPages?: boolean;
+  /** How often the live stream sends a heartbeat comment; 1000 ms by default. */
+  streamHeartbeatMs?: number;
 }
 
 /** One request the simulator received, for assertions. */
@@ -84,6 +87,8 @@ export class KnowlaritySimulator {
   duplicateAcrossPages: boolean;
   /** Every request received, oldest first. */
   readonly requests: SimulatorRequest[] = [];
+  /** The live event stream, served on `/update-stream/{srApiKey}/konnect`. */
+  readonly stream: SimulatedCallStream;
 
   private readonly host: string;
   private readonly port: number;
@@ -105,6 +110,10 @@ export class KnowlaritySimulator {
       throw new RangeError('maxPageSize must be a positive integer');
     }
     this.duplicateAcrossPages = options.duplicateAcrossPages ?? false;
+    this.stream = new SimulatedCallStream({
+      srApiKey: this.srApiKey,
+      heartbeatMs: options.streamHeartbeatMs,
+    });
     if (options.calls) {
       this.setCalls(options.calls);
     }
@@ -139,6 +148,7 @@ export class KnowlaritySimulator {
       clearTimeout(timer);
     }
     this.timers.clear();
+    this.stream.close();
     if (!server) {
       return;
     }
@@ -176,6 +186,17 @@ export class KnowlaritySimulator {
       });
     }
     this.sorted = false;
+  }
+
+  /** A call that just ended: stored in the call log and sent on the live stream. */
+  liveCall(record: Record<string, unknown>): void {
+    this.addCalls([record]);
+    this.stream.publishCall(record);
+  }
+
+  /** The live stream's URL for this simulator's SR API key (KNOWLARITY_STREAM_URL). */
+  get streamUrl(): string {
+    return `${this.baseUrl}/update-stream/${this.srApiKey}/konnect`;
   }
 
   /** How many calls are stored (whatever their start time). */
@@ -255,6 +276,11 @@ export class KnowlaritySimulator {
       res.end(body);
     };
 
+    if (this.stream.handles(path)) {
+      entry.status = 200;
+      this.stream.handle(path, req, res);
+      return;
+    }
     if (path !== this.callLogPath) {
       send(404, JSON.stringify({ message: 'Not found' }));
       return;
