@@ -1,5 +1,5 @@
 /**
- * The whole service under load, in one run (issues 7 and 12):
+ * The whole service under load, in one run (issues 7, 12, 13 and 14):
  *
  *   npm run bench   (tsc -p bench/tsconfig.json && node dist-bench/bench/service.bench.js)
  *
@@ -8,13 +8,16 @@
  *    commit on) on the same PostgreSQL cluster, each on a database of its own, with the same mix
  *    of {@link WebhookMix}, at 16, 64 and 256 connections, in alternating rounds (naive, service,
  *    naive, service): req/s, p50, p99, errors and duplicate leads, with the ratios, and the
- *    service's CPU per webhook;
+ *    service's CPU per webhook; then, on the same service, BENCH_COUNT_ROUNDS (6) rounds at 64
+ *    connections alternating the source-count triggers on and off (issue 13's ingest cost);
  * 2. back-fill: the simulator's call log of BENCH_BACKFILL_CALLS (50,000) calls through
  *    `POST /sync/knowlarity/backfill` (pages of 1,000), on a service with group commit and on one
  *    with INGEST_BATCH_MAX=1, each on a fresh database;
- * 3. the webhook mix on the embedded PGlite driver at 64 connections, group commit on vs
- *    INGEST_BATCH_MAX=1, alternating rounds;
- * 4. optional (BENCH_SKIP decides; by default both are skipped to keep the run short): ceiling,
+ * 3. source counts: bench/source-counts.bench.ts as a step (100 sources, 100,000 and 1,000,000
+ *    leads: the refresh's cost at both sizes, GET /sources and GET /sources/:id at 8 clients);
+ * 4. the webhook mix on the embedded PGlite driver at 64 and 256 connections, group commit on vs
+ *    INGEST_BATCH_MAX=1, alternating rounds, and each PGlite service's peak RSS;
+ * 5. optional (BENCH_SKIP decides; by default both are skipped to keep the run short): ceiling,
  *    `knowlarity_ingest_call` called directly through `pg` by BENCH_CEILING_CLIENTS (64) clients,
  *    no HTTP; look-up, bench/lookup.bench.ts run as a step (1,000,000 leads, its own database).
  *
@@ -24,8 +27,8 @@
  * first runs BENCH_SERVICE_WARM_UP_SECONDS (5) of webhooks unmeasured. Prints a table and
  * writes bench/results/latest.json. Knobs: BENCH_CONNECTIONS (16,64,256), BENCH_ROUNDS (2),
  * BENCH_POOL_SIZE (10: the service's DATABASE_POOL_SIZE and the naive handler's pool),
- * BENCH_SKIP (any of compare,backfill,pglite,ceiling,lookup; default ceiling,lookup; empty
- * runs everything), BENCH_CPU_PROF (a directory: the services run with --cpu-prof and write
+ * BENCH_COUNT_ROUNDS (6), BENCH_PGLITE_CONNECTIONS (64,256), BENCH_SKIP (any of compare,counts,
+ * backfill,sourcecounts,pglite,ceiling,lookup; default ceiling,lookup; empty runs everything), BENCH_CPU_PROF (a directory: the services run with --cpu-prof and write
  * their profiles there; summarise one with `node dist-bench/bench/cpu-profile-summary.js
  * <file>`), BENCH_PG_STATS=1 (the private cluster preloads pg_stat_statements; the costliest
  * statements, nested ones included, are printed after each phase), BENCH_SERVICE_NODE_FLAGS
@@ -49,6 +52,7 @@ import { NAIVE_SCHEMA } from './naive/naive-webhook-server';
 import { closedLoop, HttpConnections, LoadResult } from './support/closed-loop';
 import { CpuShares, cpuShares, cpuSnapshot, CpuSnapshot, ProcessGroup } from './support/cpu-usage';
 import { runLookupStep } from './support/lookup-step';
+import { runSourceCountsStep } from './support/source-counts-step';
 import { PostgresCluster, startPostgresCluster } from './support/postgres-cluster';
 import {
   BackfillResult,
@@ -79,6 +83,16 @@ const WARM_UP_SECONDS = Number(process.env.BENCH_WARM_UP_SECONDS ?? 2);
 const SERVICE_WARM_UP_SECONDS = Number(process.env.BENCH_SERVICE_WARM_UP_SECONDS ?? 5);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '16,64,256').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/** Rounds with and without the source-count triggers, alternating (on, off, on, …). */
+const COUNT_ROUNDS = Number(process.env.BENCH_COUNT_ROUNDS ?? 6);
+/** The source-count triggers on the ingest's inserts (0006), off in the rounds without counting. */
+const COUNT_TRIGGERS = [
+  'leads_master knowlarity_count_leads_insert',
+  'lead_sources_history knowlarity_count_history_insert',
+];
+const PGLITE_CONNECTIONS = (process.env.BENCH_PGLITE_CONNECTIONS ?? '64,256')
+  .split(',')
+  .map(Number);
 const CEILING_CLIENTS = Number(process.env.BENCH_CEILING_CLIENTS ?? 64);
 /** Enough prepared statements for (WARM_UP_SECONDS + SECONDS) at 12,000 calls/s. */
 const CEILING_PREPARED = Number(
@@ -102,14 +116,18 @@ const RULES = parseIngestConfig({ KNOWLARITY_NUMBER_SOURCES: NUMBER_SOURCES }).r
 /** Both sides of the comparison get the same deliveries: same seed, same phones. */
 const MIX_FIRST_PHONE = 9_100_000_000;
 
-/** What every service run gets: the bench's secrets, no rate limit, quiet logs, no timers. */
+/**
+ * What every service run gets: the bench's secrets, no rate limit, quiet logs, no poller, and
+ * the source counts as deployed (the leased fold every second) without the nightly recount.
+ */
 const SERVICE_ENV = {
   INTERNAL_API_KEYS: API_KEY,
   KNOWLARITY_WEBHOOK_TOKEN: TOKEN,
   KNOWLARITY_NUMBER_SOURCES: NUMBER_SOURCES,
   WEBHOOK_RATE_LIMIT_PER_MINUTE: '100000000',
   LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-  SOURCE_COUNTS_REFRESH_SECONDS: '0',
+  SOURCE_COUNTS_REFRESH_SECONDS: '1',
+  SOURCE_COUNTS_RECOUNT_AT: 'off',
   KNOWLARITY_POLL_ENABLED: 'false',
   DATABASE_POOL_SIZE: POOL_SIZE,
 };
@@ -123,6 +141,8 @@ interface Target {
   duplicateLeads: () => Promise<number>;
   /** Transactions and calls so far (the service's batch-size histogram); the naive has none. */
   batches?: () => Promise<{ transactions: number; calls: number }>;
+  /** Runs before each of the target's rounds (e.g. switching the count triggers). */
+  beforeRound?: () => Promise<void>;
 }
 
 async function main(): Promise<void> {
@@ -191,6 +211,10 @@ async function main(): Promise<void> {
       const step = await runLookupStep(serverUrl, { BENCH_LOG_LEVEL: SERVICE_ENV.LOG_LEVEL });
       results.lookup = { http: step.http, repository: step.repository, exitCode: step.exitCode };
     }
+    if (!SKIP.has('sourcecounts')) {
+      console.log('source counts: bench/source-counts.bench.ts as a step');
+      results.sourceCounts = await runSourceCountsStep(serverUrl);
+    }
   } finally {
     for (const name of databases)
       await admin(serverUrl, `drop database if exists ${name} with (force)`).catch(() => undefined);
@@ -247,6 +271,10 @@ async function compare(
       results.compare.push({ connections, naive: naiveRounds, service: serviceRounds });
       await statements();
     }
+    if (!SKIP.has('counts')) {
+      results.counts = await countRounds(targets[1], serviceUrl, postgres);
+      await statements();
+    }
     results.peakRssBytes = service.peakRssBytes();
   } finally {
     await Promise.all([naive.stop(), service.stop()]);
@@ -271,15 +299,51 @@ function target(name: string, server: RunningService, databaseUrl: string): Targ
   };
 }
 
-/** ROUNDS rounds of each target, in turn (A, B, A, B); the measures of each target. */
+/**
+ * The warm service at 64 connections with the source-count triggers on and off in alternating
+ * rounds (on, off, on, …; COUNT_ROUNDS in all), its mix continuing; ends with the triggers on.
+ */
+async function countRounds(
+  service: Target,
+  databaseUrl: string,
+  postgres: Record<string, ProcessGroup>,
+): Promise<NonNullable<Results['counts']>> {
+  const triggers = (enabled: boolean) => async () => {
+    for (const [table, trigger] of COUNT_TRIGGERS.map((t) => t.split(' ')))
+      await scalar(
+        databaseUrl,
+        `alter table ${table} ${enabled ? 'enable' : 'disable'} trigger ${trigger}`,
+      );
+  };
+  const counting = (on: boolean): Target => ({
+    ...service,
+    name: `service, counts ${on ? 'on' : 'off'}`,
+    beforeRound: triggers(on),
+  });
+  try {
+    const [on, off] = await alternate(
+      [counting(true), counting(false)],
+      GOAL_CONNECTIONS,
+      postgres,
+      Math.ceil(COUNT_ROUNDS / 2),
+    );
+    return { on, off };
+  } finally {
+    await triggers(true)();
+  }
+}
+
+/** `rounds` rounds of each target, in turn (A, B, A, B); the measures of each target. */
 async function alternate(
   targets: Target[],
   connections: number,
   groups: Record<string, ProcessGroup>,
+  rounds = ROUNDS,
 ): Promise<Measured[]> {
-  const rounds: Round[][] = targets.map(() => []);
-  for (let round = 0; round < ROUNDS; round++) {
+  const measures: Round[][] = targets.map(() => []);
+  for (let round = 0; round < rounds; round++) {
     for (const [index, t] of targets.entries()) {
+      await t.beforeRound?.();
       const before = await t.duplicateLeads();
       const batchesBefore = await t.batches?.();
       const result = await webhook(t, connections, WARM_UP_SECONDS, SECONDS, groups);
@@ -293,11 +357,11 @@ async function alternate(
               (batchesAfter.transactions - batchesBefore.transactions)
             : undefined,
       };
-      rounds[index].push(measured);
+      measures[index].push(measured);
       print(`${t.name}, ${connections} connections, round ${round + 1}`, measured);
     }
   }
-  return rounds.map((r) => meanOf(connections, r));
+  return measures.map((r) => meanOf(connections, r));
 }
 
 /** The service's batch-size histogram: group-commit transactions and the calls they carried. */
@@ -440,8 +504,9 @@ async function backfill(
 }
 
 /**
- * The webhook mix on the embedded database at 64 connections: a service with group commit and
- * one with INGEST_BATCH_MAX=1, each in a fresh data directory, in alternating rounds.
+ * The webhook mix on the embedded database at PGLITE_CONNECTIONS (64, 256): a service with group
+ * commit and one with INGEST_BATCH_MAX=1, each in a fresh data directory, in alternating rounds;
+ * then each process's peak RSS over the whole phase.
  */
 async function pglite(): Promise<Results['pglite']> {
   const dirs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'kls-bench-pglite-')));
@@ -464,8 +529,16 @@ async function pglite(): Promise<Results['pglite']> {
       duplicateLeads: async () => 0,
     }));
     for (const t of targets) await warmUp(t, {});
-    const [batching, unbatched] = await alternate(targets, GOAL_CONNECTIONS, {});
-    return { batching, unbatched };
+    const byConnections = [];
+    for (const connections of PGLITE_CONNECTIONS) {
+      const [batching, unbatched] = await alternate(targets, connections, {});
+      byConnections.push({ batching, unbatched });
+    }
+    const [batching, unbatched] = started.map((service) => service.peakRssBytes());
+    console.log(
+      `PGlite peak RSS (VmHWM): group commit ${mib(batching)}, unbatched ${mib(unbatched)}`,
+    );
+    return { byConnections, peakRssBytes: { batching, unbatched } };
   } finally {
     await Promise.all(started.map((service) => service.stop()));
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });

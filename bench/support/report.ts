@@ -1,3 +1,4 @@
+import type { SourceCountsResult } from '../source-counts.bench';
 import type { LoadResult } from './closed-loop';
 import type { CpuShares } from './cpu-usage';
 import type { LookupStepResult } from './lookup-step';
@@ -38,8 +39,17 @@ export interface Results {
   compare: Comparison[];
   /** The service's CPU per webhook at the goal's connection count, in ms. */
   serviceCpuMsPerWebhook?: number;
+  /** The service at 64 connections with the source-count triggers on and off, alternating. */
+  counts?: { on: Measured; off: Measured };
   backfill?: { batching: BackfillResult; unbatched: BackfillResult };
-  pglite?: { batching: Measured; unbatched: Measured };
+  /** bench/source-counts.bench.ts as a step; null when it printed no result. */
+  sourceCounts?: SourceCountsResult | null;
+  pglite?: {
+    /** Group commit against INGEST_BATCH_MAX=1 at each connection count. */
+    byConnections: { batching: Measured; unbatched: Measured }[];
+    /** VmHWM of each PGlite service process over the whole phase. */
+    peakRssBytes: { batching: number; unbatched: number };
+  };
   ceiling?: LoadResult;
   lookup?: Omit<LookupStepResult, 'output'>;
   peakRssBytes?: number;
@@ -145,14 +155,24 @@ export function goals(r: Results): Goal[] {
       met: r.serviceCpuMsPerWebhook <= 0.15,
     });
   }
-  if (r.pglite) {
-    const on = r.pglite.batching.mean.perSecond;
-    const off = r.pglite.unbatched.mean.perSecond;
+  if (r.counts) {
+    const on = r.counts.on.mean;
+    const off = r.counts.off.mean;
     list.push({
-      name: `PGlite, ${GOAL_CONNECTIONS} connections: group commit / INGEST_BATCH_MAX=1`,
-      goal: '≥ 2×',
-      value: ratio(on / off),
-      met: on >= 2 * off && r.pglite.batching.mean.errors === 0,
+      name: `webhook, ${GOAL_CONNECTIONS} connections: source-count triggers on / off`,
+      goal: 'within 5% (≥ 0.95×)',
+      value: ratio(on.perSecond / off.perSecond),
+      met: on.perSecond >= 0.95 * off.perSecond && on.errors === 0,
+    });
+  }
+  list.push(...sourceCountGoals(r.sourceCounts));
+  list.push(...pgliteGoals(r.pglite));
+  if (r.peakRssBytes !== undefined) {
+    list.push({
+      name: 'service peak RSS, postgres driver',
+      goal: '≤ 250 MiB',
+      value: mib(r.peakRssBytes),
+      met: r.peakRssBytes <= 250 * 2 ** 20,
     });
   }
   if (r.backfill) {
@@ -166,6 +186,83 @@ export function goals(r: Results): Goal[] {
     });
   }
   return list;
+}
+
+function sourceCountGoals(counts: SourceCountsResult | null | undefined): Goal[] {
+  if (counts === undefined) return [];
+  if (counts === null)
+    return [{ name: 'source counts step', goal: 'a result', value: 'none', met: false }];
+  const p99 = (name: string, l: LoadResult): Goal => ({
+    name: `${name} p99, 8 clients, ${counts.large.leads.toLocaleString('en')} leads`,
+    goal: '≤ 10 ms',
+    value: ms(l.p99Ms),
+    met: l.p99Ms <= 10 && l.errors === 0,
+  });
+  const growth = counts.large.pending1000Ms / counts.small.pending1000Ms;
+  return [
+    p99('GET /sources', counts.list),
+    p99('GET /sources/:id?days=30', counts.detail),
+    {
+      name: 'refresh with 1,000 pending, large / small database',
+      goal: 'the same (≤ 1.5×)',
+      value: `${ratio(growth)} (idle ${ratio(counts.large.idleMs / counts.small.idleMs)})`,
+      met: growth <= 1.5,
+    },
+  ];
+}
+
+function pgliteGoals(pglite: Results['pglite']): Goal[] {
+  if (!pglite) return [];
+  const list: Goal[] = [];
+  const at64 = pglite.byConnections.find((c) => c.batching.connections === GOAL_CONNECTIONS);
+  if (at64) {
+    const on = at64.batching.mean;
+    const off = at64.unbatched.mean;
+    list.push({
+      name: `PGlite, ${GOAL_CONNECTIONS} connections: group commit / INGEST_BATCH_MAX=1`,
+      goal: '≥ 2×',
+      value: ratio(on.perSecond / off.perSecond),
+      met: on.perSecond >= 2 * off.perSecond && on.errors === 0,
+    });
+  }
+  for (const { batching } of pglite.byConnections) {
+    list.push({
+      name: `PGlite max latency, ${batching.connections} connections, group commit`,
+      goal: '≤ 1 s',
+      value: ms(batching.mean.maxMs),
+      met: batching.mean.maxMs <= 1000,
+    });
+  }
+  const peak = pglite.peakRssBytes.batching;
+  list.push({
+    name: 'PGlite peak RSS, group commit',
+    goal: '≤ 300 MiB',
+    value: mib(peak),
+    met: peak <= 300 * 2 ** 20,
+  });
+  return list;
+}
+
+/** The source-counts step's figures: the reads over HTTP and the refresh at both sizes. */
+function sourceCountRows(counts: SourceCountsResult | null | undefined): string[][] {
+  if (!counts) return [];
+  const load = (label: string, l: LoadResult) => [
+    `${label}, 8 clients, ${counts.large.leads.toLocaleString('en')} leads`,
+    `${perSecond(l.perSecond)}/s`,
+    ms(l.p50Ms),
+    ms(l.p99Ms),
+    ms(l.maxMs),
+    String(l.errors),
+  ];
+  return [
+    load('GET /health/live (control)', counts.health),
+    load('GET /sources (100 sources)', counts.list),
+    load('GET /sources/:id?days=30', counts.detail),
+    ...[counts.small, counts.large].map((cost) => [
+      `refresh at ${cost.leads.toLocaleString('en')} leads: idle / 1,000 pending (read-time derivation)`,
+      `${ms(cost.idleMs)} / ${ms(cost.pending1000Ms)} (${ms(cost.derivedMs)})`,
+    ]),
+  ];
 }
 
 /** The figures as Markdown tables, ready for bench/README.md. */
@@ -188,21 +285,30 @@ export function figuresTable(r: Results): string {
     lines.push('');
   }
   const rows: string[][] = [];
+  const measured = (label: string, m: Measured) =>
+    rows.push([
+      `${label}, ${m.connections} connections (mean of ${m.rounds.length} rounds)`,
+      `${perSecond(m.mean.perSecond)}/s`,
+      ms(m.mean.p50Ms),
+      ms(m.mean.p99Ms),
+      ms(m.mean.maxMs),
+      String(m.mean.errors),
+      m.mean.callsPerTransaction?.toFixed(1) ?? '',
+    ]);
+  if (r.counts) {
+    measured('webhook, source-count triggers on', r.counts.on);
+    measured('webhook, source-count triggers off', r.counts.off);
+  }
+  for (const { batching, unbatched } of r.pglite?.byConnections ?? []) {
+    measured('webhook, PGlite, group commit', batching);
+    measured('webhook, PGlite, INGEST_BATCH_MAX=1', unbatched);
+  }
   if (r.pglite) {
-    for (const [label, m] of [
-      ['group commit', r.pglite.batching],
-      ['INGEST_BATCH_MAX=1', r.pglite.unbatched],
-    ] as const) {
-      const l = m.mean;
-      rows.push([
-        `webhook, PGlite, ${m.connections} connections, ${label}`,
-        `${perSecond(l.perSecond)}/s`,
-        ms(l.p50Ms),
-        ms(l.p99Ms),
-        String(l.errors),
-        l.callsPerTransaction?.toFixed(1) ?? '',
-      ]);
-    }
+    const { batching, unbatched } = r.pglite.peakRssBytes;
+    rows.push([
+      'PGlite peak RSS (VmHWM): group commit / INGEST_BATCH_MAX=1',
+      `${mib(batching)} / ${mib(unbatched)}`,
+    ]);
   }
   if (r.backfill) {
     for (const [label, b] of [
@@ -212,6 +318,7 @@ export function figuresTable(r: Results): string {
       rows.push([
         `back-fill, ${b.calls.toLocaleString('en')} calls, ${label}`,
         `${perSecond(b.perSecond)} calls/s (${b.seconds.toFixed(1)} s)`,
+        '',
         '',
         '',
         b.status.startsWith('200 succeeded') ? '0' : b.status,
@@ -224,6 +331,7 @@ export function figuresTable(r: Results): string {
       `${perSecond(r.ceiling.perSecond)}/s`,
       ms(r.ceiling.p50Ms),
       ms(r.ceiling.p99Ms),
+      ms(r.ceiling.maxMs),
       String(r.ceiling.errors),
     ]);
   }
@@ -234,15 +342,17 @@ export function figuresTable(r: Results): string {
       `${perSecond(http.perSecond)}/s`,
       ms(http.p50Ms),
       ms(http.p99Ms),
+      ms(http.maxMs),
       String(http.errors),
     ]);
   }
+  rows.push(...sourceCountRows(r.sourceCounts));
   if (r.peakRssBytes !== undefined)
-    rows.push(['service peak RSS (VmHWM), PostgreSQL comparison', mib(r.peakRssBytes), '', '', '']);
+    rows.push(['service peak RSS (VmHWM), PostgreSQL comparison', mib(r.peakRssBytes)]);
   if (rows.length > 0) {
     lines.push(
-      '| measure | throughput | p50 | p99 | errors | calls per transaction |',
-      '|---|---|---|---|---|---|',
+      '| measure | throughput | p50 | p99 | max | errors | calls per transaction |',
+      '|---|---|---|---|---|---|---|',
     );
     lines.push(...rows.map((row) => `| ${row.join(' | ')} |`), '');
   }
