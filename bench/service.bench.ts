@@ -45,10 +45,10 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { parseIngestConfig } from '../src/config/ingest.config';
-import { loadMigrations, migrate } from '../src/database/migrator';
 import { generateCalls } from '../tools/simulator/call-generator';
 import { KnowlaritySimulator } from '../tools/simulator/simulator-server';
 import { NAIVE_SCHEMA } from './naive/naive-webhook-server';
+import { migrateDatabase } from './support/database';
 import { closedLoop, HttpConnections, LoadResult } from './support/closed-loop';
 import { CpuShares, cpuShares, cpuSnapshot, CpuSnapshot, ProcessGroup } from './support/cpu-usage';
 import { runLookupStep } from './support/lookup-step';
@@ -581,26 +581,6 @@ async function ceiling(
     );
   } finally {
     await Promise.all(clients.map((client) => client.end()));
-  }
-}
-
-async function migrateDatabase(databaseUrl: string): Promise<void> {
-  Logger.overrideLogger(['warn', 'error']);
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await migrate(
-      {
-        exec: async (sql) => {
-          await client.query(sql);
-        },
-        query: async <R>(sql: string, params?: unknown[]) =>
-          (await client.query(sql, params)).rows as R[],
-      },
-      loadMigrations(join(ROOT, 'supabase/migrations')),
-    );
-  } finally {
-    await client.end();
   }
 }
 
