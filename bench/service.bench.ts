@@ -42,7 +42,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { parseIngestConfig } from '../src/config/ingest.config';
 import { generateCalls } from '../tools/simulator/call-generator';
