@@ -83,7 +83,14 @@ describe('WebhookDeliveryService', () => {
 
     expect(reply).toEqual({
       status: 200,
-      body: { success: true, outcome: 'lead_created', leadId: 7, callId: 'unit-1' },
+      body: {
+        success: true,
+        outcome: 'lead_created',
+        leadId: 7,
+        callId: 'unit-1',
+        assignedTo: null,
+        assignmentReason: null,
+      },
     });
     expect(ingest.calls).toHaveLength(1);
     expect(ingest.calls[0].call.customerPhone).toBe('9800000101');

@@ -48,19 +48,23 @@ describeWithServer('chaos (server)', () => {
   });
 
   const start = () =>
-    startServiceProcess({
-      DATABASE_URL: database.url!,
-      DATABASE_POOL_SIZE: '16',
-      INTERNAL_API_KEYS: API_KEY,
-      WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000',
-      KNOWLARITY_NUMBER_SOURCES: `${META_SR}=Meta`,
-      KNOWLARITY_API_KEY: simulator.apiKey,
-      KNOWLARITY_SR_API_KEY: simulator.srApiKey,
-      KNOWLARITY_BASE_URL: simulator.baseUrl,
-      KNOWLARITY_PAGE_SIZE: '1000',
-      KNOWLARITY_POLL_ENABLED: 'false',
-      KNOWLARITY_POLL_START: new Date(Date.now() - 7 * 3600_000).toISOString(),
-    });
+    startServiceProcess(
+      {
+        DATABASE_URL: database.url!,
+        DATABASE_POOL_SIZE: '16',
+        INTERNAL_API_KEYS: API_KEY,
+        WEBHOOK_RATE_LIMIT_PER_MINUTE: '1000000',
+        KNOWLARITY_NUMBER_SOURCES: `${META_SR}=Meta`,
+        KNOWLARITY_API_KEY: simulator.apiKey,
+        KNOWLARITY_SR_API_KEY: simulator.srApiKey,
+        KNOWLARITY_BASE_URL: simulator.baseUrl,
+        KNOWLARITY_PAGE_SIZE: '1000',
+        KNOWLARITY_POLL_ENABLED: 'false',
+        KNOWLARITY_POLL_START: new Date(Date.now() - 7 * 3600_000).toISOString(),
+      },
+      // The restart boots (and checks every migration) while connections are being cut.
+      { readyTimeoutMs: 60_000 },
+    );
 
   /** Sends one planned webhook to whichever service is up now; never throws. */
   async function send(request: PlannedWebhook): Promise<Outcome> {
@@ -104,12 +108,15 @@ describeWithServer('chaos (server)', () => {
     let restarted = false;
     const random = mulberry32(17);
     let chaos = true;
+    let booting = false;
     // (a) Cut the service's database connections at random moments.
     const cutter = (async () => {
       let cuts = 0;
       while (chaos) {
         await new Promise((resolve) => setTimeout(resolve, 150 + random() * 400));
         if (!chaos) break;
+        // A replacement service must get through its boot (migrations, schema check) once.
+        if (booting) continue;
         await admin.query(
           "select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = 'knowlarity-lead-sync'",
           [new URL(database.url!).pathname.slice(1)],
@@ -127,7 +134,9 @@ describeWithServer('chaos (server)', () => {
           restarted = true;
           service!.child.kill('SIGKILL');
           await service!.exited;
+          booting = true;
           service = await start();
+          booting = false;
         }
         outcomes.push(await send(plan.requests[index]));
       }
