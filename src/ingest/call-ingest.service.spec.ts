@@ -54,7 +54,12 @@ describe('CallIngestService', () => {
       {
         p_call: call,
         p_arrival_path: 'webhook',
-        p_rules: { ...testRules, numberSources: { '+919600000302': 'Meta' } },
+        p_rules: {
+          ...testRules,
+          numberSources: { '+919600000302': 'Meta' },
+          agentUsers: {},
+          numberOwners: {},
+        },
         p_raw: { raw: true },
         p_delivery: delivery,
       },
