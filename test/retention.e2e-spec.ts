@@ -5,6 +5,7 @@
  * nothing.
  */
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { JobTimers } from '../src/common/scheduled-job';
 import { DatabaseLease } from '../src/database/database-lease';
 import { LeadSyncRepository } from '../src/database/lead-sync.repository';
 import {
@@ -29,9 +30,8 @@ function scheduler(repository: LeadSyncRepository, deliveryDays: number, syncRun
     repository,
     new DatabaseLease(repository, clock),
     clock,
-    new SchedulerRegistry(),
+    new JobTimers(new SchedulerRegistry(), false),
     { deliveryDays, syncRunDays },
-    false,
   );
 }
 
@@ -103,7 +103,7 @@ for (const target of repositoryTargets) {
         new Date(deliveryLimit.getTime() - DAY_MS),
       ]);
 
-      const result = await scheduler(repository, DELIVERY_DAYS, SYNC_RUN_DAYS).run();
+      const result = await scheduler(repository, DELIVERY_DAYS, SYNC_RUN_DAYS).tick();
 
       expect(result).toEqual({ deliveries: oldIds.length, syncRuns: oldRunIds.length });
       expect(await ids(database, 'webhook_deliveries')).toEqual([...keptIds, replayId]);
@@ -114,7 +114,7 @@ for (const target of repositoryTargets) {
       );
       expect(replay).toEqual({ replay_of: null });
       // Nothing left to do: a second pass deletes nothing.
-      expect(await scheduler(repository, DELIVERY_DAYS, SYNC_RUN_DAYS).run()).toEqual({
+      expect(await scheduler(repository, DELIVERY_DAYS, SYNC_RUN_DAYS).tick()).toEqual({
         deliveries: 0,
         syncRuns: 0,
       });
@@ -124,7 +124,7 @@ for (const target of repositoryTargets) {
       const deliveryIds = await insertDeliveries(database, [new Date('2020-01-01T00:00:00Z')]);
       const runIds = await insertSyncRuns(database, [new Date('2020-01-01T00:00:00Z')]);
 
-      const result = await scheduler(repository, 0, 0).run();
+      const result = await scheduler(repository, 0, 0).tick();
 
       expect(result).toEqual({ deliveries: 0, syncRuns: 0 });
       expect(await ids(database, 'webhook_deliveries')).toEqual(deliveryIds);
@@ -135,7 +135,7 @@ for (const target of repositoryTargets) {
       const deliveryIds = await insertDeliveries(database, [new Date('2020-01-01T00:00:00Z')]);
       await repository.acquireLease(RETENTION_STREAM, 'another-instance', 60);
 
-      const result = await scheduler(repository, DELIVERY_DAYS, SYNC_RUN_DAYS).run();
+      const result = await scheduler(repository, DELIVERY_DAYS, SYNC_RUN_DAYS).tick();
 
       expect(result).toBeNull();
       expect(await ids(database, 'webhook_deliveries')).toEqual(deliveryIds);
