@@ -10,10 +10,9 @@ import { AssignmentReason, IngestOutcome, MissedCallView } from '../src/database
 import { normalizeCall } from '../src/knowlarity/normalize-call';
 import { FixedClock, RunningApp, startApp } from './support/app';
 import { freshPhone, KNOWLARITY_SR, META_SR } from './support/calls';
-import { TestDatabase } from './support/databases';
 import { readJson } from './support/http';
 import { expectedMissedQueue, SentCall } from './support/missed-queue';
-import { OpenTarget, repositoryTargets } from './support/targets';
+import { describeOnEveryTarget } from './support/targets';
 
 const API_KEY = 'fidelity-test-key-0123456789abcdef';
 const NOW = new Date('2026-11-20T12:00:00Z');
@@ -76,11 +75,10 @@ const formats: Array<[string, (n: string) => string]> = [
   ['(+91) and a dot', (n) => `(+91) ${n.slice(0, 5)}.${n.slice(5)}`],
 ];
 
-for (const target of repositoryTargets) {
-  (target.available ? describe : describe.skip)(`CRM fidelity on ${target.name}`, () => {
-    let opened: OpenTarget;
+describeOnEveryTarget(
+  'CRM fidelity',
+  (db, target) => {
     let running: RunningApp;
-    let database: TestDatabase;
     /** Every call this suite sent, with the lead it landed on: the queue's independent input. */
     const sent: SentCall[] = [];
 
@@ -114,7 +112,7 @@ for (const target of repositoryTargets) {
         const raw = record(spec, randomUUID());
         return { spec, raw, call: normalizeCall(raw, NORMALIZE) };
       });
-      const results = await opened.repository.ingestCalls(
+      const results = await db.repository.ingestCalls(
         items.map(({ call, raw }) => ({ call, raw })),
         'poll',
         RULES,
@@ -163,7 +161,7 @@ for (const target of repositoryTargets) {
       sourceId: number;
       assignedTo?: string | null;
     }): Promise<number> => {
-      const [row] = await database.sql<{ id: number }>(
+      const [row] = await db.database.sql<{ id: number }>(
         `insert into leads_master (full_name, phone_number_normalized, alternate_phone_number, source_id, assigned_to, created_at)
          values ('CRM lead', $1, $2, $3, $4, now() - interval '1 day') returning id::int as id`,
         [lead.phone, lead.alternate ?? null, lead.sourceId, lead.assignedTo ?? null],
@@ -171,7 +169,7 @@ for (const target of repositoryTargets) {
       return row.id;
     };
     const sourceId = async (name: string): Promise<number> => {
-      const [row] = await database.sql<{ id: number }>(
+      const [row] = await db.database.sql<{ id: number }>(
         "select knowlarity_source_id($1, 'knowlarity_call')::int as id",
         [name],
       );
@@ -179,25 +177,20 @@ for (const target of repositoryTargets) {
     };
     const leadOwner = async (id: number) =>
       (
-        await database.sql<{ assigned_to: string | null }>(
+        await db.database.sql<{ assigned_to: string | null }>(
           'select assigned_to from leads_master where id = $1',
           [id],
         )
       )[0].assigned_to;
 
     beforeAll(async () => {
-      opened = await target.open();
-      database = opened.database;
       running = await startApp({
-        repository: opened.repository,
+        repository: db.repository,
         clock: new FixedClock(NOW),
         env: ENV,
       });
     });
-    afterAll(async () => {
-      await running?.close();
-      await opened?.close();
-    });
+    afterAll(async () => running?.close());
 
     describe('alternate numbers', () => {
       it.each(formats)(
@@ -222,7 +215,11 @@ for (const target of repositoryTargets) {
           expect([linked.outcome, linked.leadId]).toEqual(['call_linked', ofOtherSource]);
           const leads = found.body.items as Array<{ id: number }>;
           expect(leads.map((lead) => lead.id)).toEqual([ofOtherSource]);
-          const [counts] = await database.sql<{ leads: number; history: number; linked: number }>(
+          const [counts] = await db.database.sql<{
+            leads: number;
+            history: number;
+            linked: number;
+          }>(
             `select (select count(*) from leads_master where phone_number_normalized = $1)::int as leads,
                     (select count(*) from lead_sources_history where lead_id = $2)::int as history,
                     (select count(*) from knowlarity_calls where customer_phone = $1 and lead_id = $2)::int as linked`,
@@ -245,7 +242,7 @@ for (const target of repositoryTargets) {
           const result = await webhook({ phone: alternate, at: ago(290) });
 
           expect([result.outcome, result.leadId]).toEqual(['same_source_duplicate', lead]);
-          const [history] = await database.sql<{ n: number }>(
+          const [history] = await db.database.sql<{ n: number }>(
             'select count(*)::int as n from lead_sources_history where lead_id = $1',
             [lead],
           );
@@ -293,7 +290,7 @@ for (const target of repositoryTargets) {
         expect(await leadOwner(byAgent.leadId)).toBe('17');
         expect(await leadOwner(byOwner.leadId)).toBe('owner-9');
         expect(await leadOwner(byNobody.leadId)).toBeNull();
-        const rows = await database.sql(
+        const rows = await db.database.sql(
           `select assigned_to, assignment_reason from knowlarity_calls where call_id = any($1)
            order by array_position($1, call_id)`,
           [[byAgent.callId, byOwner.callId, byNobody.callId]],
@@ -381,7 +378,7 @@ for (const target of repositoryTargets) {
         const reasons = bodies.map((b) => b.assignmentReason).sort();
         expect(reasons.filter((r) => r === 'answering_agent')).toHaveLength(1);
         expect(reasons.filter((r) => r === 'already_assigned')).toHaveLength(49);
-        const leads = await database.sql(
+        const leads = await db.database.sql(
           'select assigned_to from leads_master where phone_number_normalized = $1',
           [phone],
         );
@@ -419,7 +416,7 @@ for (const target of repositoryTargets) {
           ]);
           expect(await leadOwner(lead.id)).toBe('17');
         }
-        const history = await database.sql<{ n: number }>(
+        const history = await db.database.sql<{ n: number }>(
           'select count(*)::int as n from lead_sources_history where lead_id = any($1) group by lead_id',
           [leads.map((lead) => lead.id)],
         );
@@ -598,10 +595,11 @@ for (const target of repositoryTargets) {
         expect(returned.map(comparable)).toEqual(expected.returned);
         expect(Number(gauge?.[1])).toBe(expected.waiting.length);
         // Rebuilt from scratch (as the migration does for calls stored before it), the same.
-        await database.sql('select knowlarity_rebuild_all_missed_episodes()');
+        await db.database.sql('select knowlarity_rebuild_all_missed_episodes()');
         expect((await queue(false)).map(comparable)).toEqual(expected.waiting);
         expect((await queue(true)).map(comparable)).toEqual(expected.returned);
       });
     });
-  });
-}
+  },
+  { freshFor: 'suite' },
+);

@@ -21,7 +21,7 @@ import {
   TestDatabase,
 } from './support/databases';
 import { ErrorBody, readJson, WebhookBody } from './support/http';
-import { OpenTarget, repositoryTargets } from './support/targets';
+import { describeOnEveryTarget } from './support/targets';
 
 /** A CRM table may refuse rows the service has no reason to refuse: here, one phone's lead. */
 const refuseLeadsFor = (database: TestDatabase, phone: string) =>
@@ -47,18 +47,9 @@ function record(phone: string, srNumber = KNOWLARITY_SR, uuid = randomUUID()) {
 
 type CallRecord = ReturnType<typeof record>;
 
-for (const target of repositoryTargets) {
-  (target.available ? describe : describe.skip)(`knowlarity_ingest_batch on ${target.name}`, () => {
-    let opened: OpenTarget;
-    let repository: LeadSyncRepository;
-    let database: TestDatabase;
-
-    beforeAll(async () => {
-      opened = await target.open();
-      ({ repository, database } = opened);
-    });
-    afterAll(async () => opened?.close());
-
+describeOnEveryTarget(
+  'knowlarity_ingest_batch',
+  (db) => {
     it('answers each item in the order given, with its own delivery row, in one transaction', async () => {
       const phone = freshPhone();
       const other = freshPhone();
@@ -72,7 +63,7 @@ for (const target of repositoryTargets) {
         { call: first, arrivalPath: 'webhook', raw: { n: 4 }, delivery: delivery('r4') },
       ];
 
-      const entries = await repository.ingestBatch(items, testRules);
+      const entries = await db.repository.ingestBatch(items, testRules);
 
       expect(entries.map((e) => ('error' in e ? e.error.code : [e.outcome, e.callId]))).toEqual([
         ['cross_source_duplicate', later.callId],
@@ -80,7 +71,11 @@ for (const target of repositoryTargets) {
         ['lead_created', first.callId],
         ['duplicate_call', first.callId],
       ]);
-      const stored = await database.sql<{ request_id: string; call_id: string; outcome: string }>(
+      const stored = await db.database.sql<{
+        request_id: string;
+        call_id: string;
+        outcome: string;
+      }>(
         `select request_id, call_id, outcome from webhook_deliveries
          where request_id in ('r3', 'r4') order by request_id`,
       );
@@ -89,7 +84,7 @@ for (const target of repositoryTargets) {
         { request_id: 'r3', call_id: first.callId, outcome: 'lead_created' },
         { request_id: 'r4', call_id: first.callId, outcome: 'duplicate_call' },
       ]);
-      const calls = await database.sql<{ count: number; moments: number }>(
+      const calls = await db.database.sql<{ count: number; moments: number }>(
         `select count(*)::int as count, count(distinct first_seen_at)::int as moments
          from knowlarity_calls where call_id = any($1)`,
         [items.map((item) => item.call.callId)],
@@ -99,12 +94,12 @@ for (const target of repositoryTargets) {
 
     it('fails only the item the database rejects; its neighbours commit', async () => {
       const refused = freshPhone();
-      await refuseLeadsFor(database, refused);
+      await refuseLeadsFor(db.database, refused);
       const calls = [freshPhone(), freshPhone(), refused, freshPhone(), freshPhone()].map((p) =>
         makeCall(p),
       );
 
-      const entries = await repository.ingestBatch(
+      const entries = await db.repository.ingestBatch(
         calls.map((call, index) => ({
           call,
           arrivalPath: 'webhook',
@@ -121,11 +116,11 @@ for (const target of repositoryTargets) {
         'lead_created',
         'lead_created',
       ]);
-      const kept = await database.sql<{ call_id: string }>(
+      const kept = await db.database.sql<{ call_id: string }>(
         'select call_id from knowlarity_calls where call_id = any($1) order by call_id',
         [calls.map((call) => call.callId)],
       );
-      const deliveries = await database.sql<{ call_id: string }>(
+      const deliveries = await db.database.sql<{ call_id: string }>(
         `select call_id from webhook_deliveries where request_id like 'reject-%' and call_id = any($1)
          order by call_id`,
         [calls.map((call) => call.callId)],
@@ -137,8 +132,9 @@ for (const target of repositoryTargets) {
       expect(kept.map((row) => row.call_id)).toEqual(committed);
       expect(deliveries.map((row) => row.call_id)).toEqual(committed);
     });
-  });
-}
+  },
+  { freshFor: 'suite' },
+);
 
 function delivery(requestId: string) {
   return { requestId, method: 'POST', headers: { 'content-type': 'application/json' } };

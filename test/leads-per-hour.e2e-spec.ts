@@ -4,7 +4,7 @@
  * against knowlarity_get_source's leadsPerDay; a day that repeats an hour (DST end) included.
  */
 import { TestDatabase } from './support/databases';
-import { OpenTarget, repositoryTargets } from './support/targets';
+import { describeOnEveryTarget } from './support/targets';
 
 interface Credit {
   source: 'A' | 'B';
@@ -101,23 +101,15 @@ const CASES = [
   },
 ];
 
-for (const target of repositoryTargets) {
-  (target.available ? describe : describe.skip)(`leads per hour on ${target.name}`, () => {
-    let opened: OpenTarget;
-
-    beforeEach(async () => {
-      opened = await target.open();
-    }, 240_000);
-    afterEach(async () => {
-      await opened?.close();
-    });
-
+describeOnEveryTarget(
+  'leads per hour',
+  (db) => {
     for (const example of CASES) {
       it(`buckets by local hour: ${example.name}`, async () => {
-        const ids = await arrange(opened.database, example.credits);
+        const ids = await arrange(db.database, example.credits);
         const now = new Date(example.now);
 
-        const result = await opened.repository.leadsPerHour(example.timeZone, now, 2);
+        const result = await db.repository.leadsPerHour(example.timeZone, now, 2);
 
         expect(result.timezone).toBe(example.timeZone);
         expect(result.days).toEqual(example.days);
@@ -128,7 +120,7 @@ for (const target of repositoryTargets) {
         expect(result.sources.map((source) => source.id)).toEqual(withLeads.map((s) => ids[s]));
         for (const name of withLeads) {
           const source = result.sources.find((entry) => entry.id === ids[name])!;
-          const detail = await opened.repository.getSource(ids[name], example.timeZone, now, 2);
+          const detail = await db.repository.getSource(ids[name], example.timeZone, now, 2);
           for (const [index, date] of example.days.entries()) {
             const hours = Array.from({ length: 24 }, () => 0);
             for (const credit of inWindow.filter((c) => c.source === name)) {
@@ -142,5 +134,6 @@ for (const target of repositoryTargets) {
         }
       });
     }
-  });
-}
+  },
+  { freshFor: 'test', openTimeout: 240_000 },
+);

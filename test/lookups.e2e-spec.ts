@@ -10,9 +10,8 @@ import type { LeadDetailDto, LeadPageDto } from '../src/leads/dto/lead.dto';
 import type { SourceDetailDto, SourceDto } from '../src/sources/dto/source.dto';
 import { FixedClock, RunningApp, startApp } from './support/app';
 import { KNOWLARITY_SR, META_SR, makeCall, testRules } from './support/calls';
-import { TestDatabase } from './support/databases';
 import { ErrorBody, readJson } from './support/http';
-import { OpenTarget, repositoryTargets } from './support/targets';
+import { describeOnEveryTarget } from './support/targets';
 
 const API_KEY = 'lookup-test-key-0123456789abcdef';
 
@@ -31,11 +30,10 @@ function expectNoEcho(message: string, value: string): void {
   if (value.length >= 3) expect(message).not.toContain(value);
 }
 
-for (const target of repositoryTargets) {
-  (target.available ? describe : describe.skip)(`look-ups on ${target.name}`, () => {
-    let opened: OpenTarget;
+describeOnEveryTarget(
+  'look-ups',
+  (db) => {
     let running: RunningApp;
-    let database: TestDatabase;
 
     const request = async <T = unknown>(
       method: string,
@@ -64,7 +62,7 @@ for (const target of repositoryTargets) {
 
     /** A source made by SQL, so each group of tests has its own leads to filter. */
     const makeSource = async (name: string): Promise<number> => {
-      const [row] = await database.sql<{ id: number }>(
+      const [row] = await db.database.sql<{ id: number }>(
         "insert into sources (display_name, source_type) values ($1, 'crm') returning id::int as id",
         [name],
       );
@@ -79,7 +77,7 @@ for (const target of repositoryTargets) {
       createdAt?: string;
       receivedAt?: string | null;
     }): Promise<number> => {
-      const [row] = await database.sql<{ id: number }>(
+      const [row] = await db.database.sql<{ id: number }>(
         `insert into leads_master (full_name, phone_number_normalized, source_id, status, created_at, received_at)
          values ($1, $2, $3, $4, coalesce($5::timestamptz, now()), $6) returning id::int as id`,
         [
@@ -95,18 +93,13 @@ for (const target of repositoryTargets) {
     };
 
     beforeAll(async () => {
-      opened = await target.open();
-      database = opened.database;
       running = await startApp({
-        repository: opened.repository,
+        repository: db.repository,
         clock: new FixedClock(NOW),
         env: { INTERNAL_API_KEYS: API_KEY },
       });
     });
-    afterAll(async () => {
-      await running?.close();
-      await opened?.close();
-    });
+    afterAll(async () => running?.close());
 
     describe('the internal API key', () => {
       const endpoints: Array<[string, string]> = [
@@ -159,7 +152,7 @@ for (const target of repositoryTargets) {
       let otherSourceId: number;
 
       beforeAll(async () => {
-        const result = await opened.repository.ingestCall(
+        const result = await db.repository.ingestCall(
           makeCall(PHONE, { startedAt: new Date('2026-11-20T05:00:00Z') }),
           'webhook',
           testRules,
@@ -411,7 +404,7 @@ for (const target of repositoryTargets) {
             sourceId: p,
             createdAt: `2026-02-01T${placed[round - 1]}Z`,
           });
-          const ingested = await opened.repository.ingestCall(
+          const ingested = await db.repository.ingestCall(
             makeCall(`95100${String(round).padStart(5, '0')}`),
             'webhook',
             pagingRules,
@@ -422,7 +415,7 @@ for (const target of repositoryTargets) {
         } while (cursor);
 
         // The keyset order, from the stored rows: created_at (to the microsecond) desc, id desc.
-        const rows = await database.sql<{ id: number; at: string }>(
+        const rows = await db.database.sql<{ id: number; at: string }>(
           `select id::int as id, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') as at
            from leads_master where source_id = $1`,
           [p],
@@ -507,7 +500,7 @@ for (const target of repositoryTargets) {
         callIds.first = randomUUID();
         callIds.meta = randomUUID();
         callIds.outbound = randomUUID();
-        const first = await opened.repository.ingestCall(
+        const first = await db.repository.ingestCall(
           makeCall(phone, {
             callId: callIds.first,
             startedAt: new Date('2026-11-20T05:00:00Z'),
@@ -520,7 +513,7 @@ for (const target of repositoryTargets) {
           {},
         );
         leadId = first.leadId!;
-        await opened.repository.ingestCall(
+        await db.repository.ingestCall(
           makeCall(phone, {
             callId: callIds.meta,
             srNumber: META_SR,
@@ -534,7 +527,7 @@ for (const target of repositoryTargets) {
           testRules,
           {},
         );
-        await opened.repository.ingestCall(
+        await db.repository.ingestCall(
           makeCall(phone, {
             callId: callIds.outbound,
             srNumber: KNOWLARITY_SR,
@@ -664,7 +657,7 @@ for (const target of repositoryTargets) {
         // A phone of its own, so the calls of other tests (and their order) do not matter.
         const phone = '9844400202';
         const ingest = (callId: string, startedAt: string) =>
-          opened.repository.ingestCall(
+          db.repository.ingestCall(
             makeCall(phone, { callId, startedAt: new Date(startedAt) }),
             'webhook',
             testRules,
@@ -822,7 +815,7 @@ for (const target of repositoryTargets) {
           sourceId: other,
           createdAt: '2026-11-17T10:00:00Z',
         });
-        await database.sql(
+        await db.database.sql(
           'insert into lead_sources_history (lead_id, source_id, received_at) values ($1, $2, $3)',
           [elsewhere, s, '2026-11-20T10:00:00Z'],
         );
@@ -895,15 +888,16 @@ for (const target of repositoryTargets) {
         // Every source, against counts made here from the rows: a lead credits its source when
         // it was received (else created), a history row when it was received; "today" is
         // 2026-11-20 in Kolkata, from 2026-11-19T18:30Z to 2026-11-20T18:30Z.
-        const leads = await database.sql<{
+        const leads = await db.database.sql<{
           source_id: number | null;
           received_at: Date | null;
           created_at: Date | null;
         }>('select source_id::int as source_id, received_at, created_at from leads_master');
-        const history = await database.sql<{ source_id: number | null; received_at: Date | null }>(
-          'select source_id::int as source_id, received_at from lead_sources_history',
-        );
-        const sources = await database.sql<{ id: number; display_name: string }>(
+        const history = await db.database.sql<{
+          source_id: number | null;
+          received_at: Date | null;
+        }>('select source_id::int as source_id, received_at from lead_sources_history');
+        const sources = await db.database.sql<{ id: number; display_name: string }>(
           'select id::int as id, display_name from sources order by id',
         );
         const credits = [
@@ -973,5 +967,6 @@ for (const target of repositoryTargets) {
         });
       });
     });
-  });
-}
+  },
+  { freshFor: 'suite' },
+);

@@ -3,11 +3,10 @@
  * on a real database (PGlite always; the PostgreSQL server and the supabase-js driver over the
  * PostgREST stand-in on both).
  */
-import { LeadSyncRepository } from '../src/database/lead-sync.repository';
 import { freshPhone, makeCall, META_SR, testRules } from './support/calls';
 import { sourceLeadCounts, TestDatabase } from './support/databases';
 import { LATEST_SCHEMA_VERSION } from './support/migrations';
-import { OpenTarget, repositoryTargets } from './support/targets';
+import { describeOnEveryTarget } from './support/targets';
 
 /** Row counts of every table the ingest writes. */
 async function tableCounts(database: TestDatabase) {
@@ -19,27 +18,17 @@ async function tableCounts(database: TestDatabase) {
   return Object.fromEntries(Object.entries(row).map(([key, value]) => [key, Number(value)]));
 }
 
-for (const target of repositoryTargets) {
-  (target.available ? describe : describe.skip)(`repository contract on ${target.name}`, () => {
-    let opened: OpenTarget;
-    let repository: LeadSyncRepository;
-    let database: TestDatabase;
-
-    beforeAll(async () => {
-      opened = await target.open();
-      repository = opened.repository;
-      database = opened.database;
-    });
-    afterAll(async () => opened?.close());
-
+describeOnEveryTarget(
+  'repository contract',
+  (db, target) => {
     it('A: a new phone creates one lead for the default source', async () => {
       const phone = freshPhone();
       const call = makeCall(phone);
 
-      const result = await repository.ingestCall(call, 'webhook', testRules, { raw: true });
+      const result = await db.repository.ingestCall(call, 'webhook', testRules, { raw: true });
 
       expect(result).toMatchObject({ outcome: 'lead_created', callId: call.callId });
-      const leads = await database.sql(
+      const leads = await db.database.sql(
         `select l.full_name, l.status, l.external_lead_id, l.raw_payload, s.display_name, s.source_type
          from leads_master l join sources s on s.id = l.source_id where l.phone_number_normalized = $1`,
         [phone],
@@ -54,7 +43,7 @@ for (const target of repositoryTargets) {
           source_type: 'knowlarity_call',
         },
       ]);
-      const [row] = await database.sql(
+      const [row] = await db.database.sql(
         'select lead_id, outcome, first_arrival_path, arrival_paths from knowlarity_calls where call_id = $1',
         [call.callId],
       );
@@ -68,13 +57,13 @@ for (const target of repositoryTargets) {
 
     it('uses the caller name when the payload carries one', async () => {
       const phone = freshPhone();
-      const result = await repository.ingestCall(
+      const result = await db.repository.ingestCall(
         makeCall(phone, { callerName: 'Asha Rao' }),
         'poll',
         testRules,
         null,
       );
-      const [lead] = await database.sql('select full_name from leads_master where id = $1', [
+      const [lead] = await db.database.sql('select full_name from leads_master where id = $1', [
         result.leadId,
       ]);
       expect(lead.full_name).toBe('Asha Rao');
@@ -82,10 +71,10 @@ for (const target of repositoryTargets) {
 
     it('B: another call from a phone already a lead of this source creates nothing', async () => {
       const phone = freshPhone();
-      const first = await repository.ingestCall(makeCall(phone), 'webhook', testRules, null);
-      const before = await tableCounts(database);
+      const first = await db.repository.ingestCall(makeCall(phone), 'webhook', testRules, null);
+      const before = await tableCounts(db.database);
 
-      const second = await repository.ingestCall(
+      const second = await db.repository.ingestCall(
         makeCall(phone, { missed: true }),
         'webhook',
         testRules,
@@ -93,23 +82,23 @@ for (const target of repositoryTargets) {
       );
 
       expect(second).toMatchObject({ outcome: 'same_source_duplicate', leadId: first.leadId });
-      const after = await tableCounts(database);
+      const after = await tableCounts(db.database);
       expect(after).toEqual({ ...before, calls: before.calls + 1 });
     });
 
     it('C: a phone that is a lead of another source gets a history row, once', async () => {
       const phone = freshPhone();
-      const older = await repository.ingestCall(makeCall(phone), 'webhook', testRules, null);
+      const older = await db.repository.ingestCall(makeCall(phone), 'webhook', testRules, null);
       // A second lead for the phone (another branch), created later: the most recent one.
-      const [newer] = await database.sql<{ id: number }>(
+      const [newer] = await db.database.sql<{ id: number }>(
         `insert into leads_master (full_name, phone_number_normalized, source_id, created_at)
          values ('Branch lead', $1, $2, now() + interval '1 second') returning id`,
         [phone, older.sourceId],
       );
       const metaCall = makeCall(phone, { srNumber: META_SR });
 
-      const cross = await repository.ingestCall(metaCall, 'webhook', testRules, { via: 'meta' });
-      const again = await repository.ingestCall(
+      const cross = await db.repository.ingestCall(metaCall, 'webhook', testRules, { via: 'meta' });
+      const again = await db.repository.ingestCall(
         makeCall(phone, { srNumber: META_SR }),
         'poll',
         testRules,
@@ -118,7 +107,7 @@ for (const target of repositoryTargets) {
 
       expect(cross).toMatchObject({ outcome: 'cross_source_duplicate', leadId: Number(newer.id) });
       expect(again).toMatchObject({ outcome: 'same_source_duplicate', leadId: Number(newer.id) });
-      const history = await database.sql(
+      const history = await db.database.sql(
         `select h.lead_id, h.external_id, h.is_primary, h.raw_payload, s.display_name
          from lead_sources_history h join sources s on s.id = h.source_id
          join leads_master l on l.id = h.lead_id where l.phone_number_normalized = $1`,
@@ -133,7 +122,7 @@ for (const target of repositoryTargets) {
           display_name: 'Meta',
         },
       ]);
-      const leads = await database.sql(
+      const leads = await db.database.sql(
         'select id from leads_master where phone_number_normalized = $1',
         [phone],
       );
@@ -143,11 +132,11 @@ for (const target of repositoryTargets) {
     it('a replayed call changes no table and no count, and records the new arrival path', async () => {
       const phone = freshPhone();
       const call = makeCall(phone);
-      const first = await repository.ingestCall(call, 'webhook', testRules, null);
-      const before = await tableCounts(database);
-      const countsBefore = await sourceLeadCounts(database, 'Asia/Kolkata', new Date());
+      const first = await db.repository.ingestCall(call, 'webhook', testRules, null);
+      const before = await tableCounts(db.database);
+      const countsBefore = await sourceLeadCounts(db.database, 'Asia/Kolkata', new Date());
 
-      const replay = await repository.ingestCall(call, 'replay', testRules, null);
+      const replay = await db.repository.ingestCall(call, 'replay', testRules, null);
 
       expect(replay).toEqual(
         expect.objectContaining({
@@ -156,9 +145,9 @@ for (const target of repositoryTargets) {
           callId: call.callId,
         }),
       );
-      expect(await tableCounts(database)).toEqual(before);
-      expect(await sourceLeadCounts(database, 'Asia/Kolkata', new Date())).toEqual(countsBefore);
-      const [row] = await database.sql(
+      expect(await tableCounts(db.database)).toEqual(before);
+      expect(await sourceLeadCounts(db.database, 'Asia/Kolkata', new Date())).toEqual(countsBefore);
+      const [row] = await db.database.sql(
         'select arrival_paths, seen_count from knowlarity_calls where call_id = $1',
         [call.callId],
       );
@@ -179,12 +168,12 @@ for (const target of repositoryTargets) {
         durationSeconds: 41,
       };
 
-      await repository.ingestCall(webhook, 'webhook', testRules, null);
-      const polled = await repository.ingestCall(logRecord, 'poll', testRules, null);
-      await repository.ingestCall(logRecord, 'poll', testRules, null);
+      await db.repository.ingestCall(webhook, 'webhook', testRules, null);
+      const polled = await db.repository.ingestCall(logRecord, 'poll', testRules, null);
+      await db.repository.ingestCall(logRecord, 'poll', testRules, null);
 
       expect(polled.outcome).toBe('duplicate_call');
-      const rows = await database.sql(
+      const rows = await db.database.sql(
         `select recording_url, agent_number, duration_seconds, first_arrival_path, arrival_paths, seen_count
          from knowlarity_calls where customer_phone = $1`,
         [phone],
@@ -203,21 +192,21 @@ for (const target of repositoryTargets) {
 
     it('outbound calls link to an existing lead and never create one unless configured', async () => {
       const stranger = freshPhone();
-      const unmatched = await repository.ingestCall(
+      const unmatched = await db.repository.ingestCall(
         makeCall(stranger, { direction: 'outbound' }),
         'poll',
         testRules,
         null,
       );
       const known = freshPhone();
-      const lead = await repository.ingestCall(makeCall(known), 'poll', testRules, null);
-      const linked = await repository.ingestCall(
+      const lead = await db.repository.ingestCall(makeCall(known), 'poll', testRules, null);
+      const linked = await db.repository.ingestCall(
         makeCall(known, { direction: 'outbound' }),
         'poll',
         testRules,
         null,
       );
-      const created = await repository.ingestCall(
+      const created = await db.repository.ingestCall(
         makeCall(freshPhone(), { direction: 'outbound' }),
         'poll',
         { ...testRules, outboundCreatesLeads: true },
@@ -227,7 +216,7 @@ for (const target of repositoryTargets) {
       expect(unmatched).toMatchObject({ outcome: 'call_unmatched', leadId: null });
       expect(linked).toMatchObject({ outcome: 'call_linked', leadId: lead.leadId });
       expect(created.outcome).toBe('lead_created');
-      const leads = await database.sql(
+      const leads = await db.database.sql(
         'select id from leads_master where phone_number_normalized = $1',
         [stranger],
       );
@@ -245,15 +234,15 @@ for (const target of repositoryTargets) {
       const fromAgent = makeCall(agentPhone);
 
       const results = [
-        await repository.ingestCall(otherNumber, 'webhook', rules, null),
-        await repository.ingestCall(fromAgent, 'webhook', rules, null),
+        await db.repository.ingestCall(otherNumber, 'webhook', rules, null),
+        await db.repository.ingestCall(fromAgent, 'webhook', rules, null),
       ];
 
       expect(results.map((r) => [r.outcome, r.leadId])).toEqual([
         ['ignored', null],
         ['ignored', null],
       ]);
-      const rows = await database.sql(
+      const rows = await db.database.sql(
         'select outcome from knowlarity_calls where call_id = any($1) order by outcome',
         [[otherNumber.callId, fromAgent.callId]],
       );
@@ -267,13 +256,13 @@ for (const target of repositoryTargets) {
       const phones = [freshPhone(), freshPhone(), freshPhone()];
       const today = new Date('2026-11-20T06:00:00Z');
       for (const phone of phones)
-        await repository.ingestCall(
+        await db.repository.ingestCall(
           makeCall(phone, { srNumber: sr, startedAt: today }),
           'webhook',
           rules,
           null,
         );
-      await repository.ingestCall(
+      await db.repository.ingestCall(
         makeCall(phones[0], { srNumber: sr, startedAt: today }),
         'webhook',
         rules,
@@ -281,8 +270,8 @@ for (const target of repositoryTargets) {
       );
       // One phone already a lead elsewhere: a history row credits this source too.
       const elsewhere = freshPhone();
-      await repository.ingestCall(makeCall(elsewhere), 'webhook', testRules, null);
-      await repository.ingestCall(
+      await db.repository.ingestCall(makeCall(elsewhere), 'webhook', testRules, null);
+      await db.repository.ingestCall(
         makeCall(elsewhere, { srNumber: sr, startedAt: today }),
         'webhook',
         rules,
@@ -290,16 +279,16 @@ for (const target of repositoryTargets) {
       );
 
       const counts = await sourceLeadCounts(
-        database,
+        db.database,
         'Asia/Kolkata',
         new Date('2026-11-20T12:00:00Z'),
       );
-      const refreshed = await repository.refreshSourceCounts(
+      const refreshed = await db.repository.refreshSourceCounts(
         'Asia/Kolkata',
         new Date('2026-11-20T12:00:00Z'),
       );
 
-      const [row] = await database.sql<{
+      const [row] = await db.database.sql<{
         id: number;
         total_leads_count: number;
         todays_leads_count: number;
@@ -319,30 +308,30 @@ for (const target of repositoryTargets) {
       const sr = '+919600000888';
       const rules = { ...testRules, numberSources: { [sr]: source } };
       // 23:59 IST on the 20th is 18:29Z; 00:01 IST on the 21st is 18:31Z.
-      await repository.ingestCall(
+      await db.repository.ingestCall(
         makeCall(freshPhone(), { srNumber: sr, startedAt: new Date('2026-11-20T18:29:00Z') }),
         'poll',
         rules,
         null,
       );
-      await repository.ingestCall(
+      await db.repository.ingestCall(
         makeCall(freshPhone(), { srNumber: sr, startedAt: new Date('2026-11-20T18:31:00Z') }),
         'poll',
         rules,
         null,
       );
-      await repository.ingestCall(
+      await db.repository.ingestCall(
         makeCall(freshPhone(), { srNumber: sr, startedAt: new Date('2026-11-20T18:32:00Z') }),
         'poll',
         rules,
         null,
       );
-      const [{ id }] = await database.sql<{ id: number }>(
+      const [{ id }] = await db.database.sql<{ id: number }>(
         'select id from sources where display_name = $1',
         [source],
       );
       const todayAt = async (iso: string) =>
-        (await sourceLeadCounts(database, 'Asia/Kolkata', new Date(iso))).find(
+        (await sourceLeadCounts(db.database, 'Asia/Kolkata', new Date(iso))).find(
           (c) => c.sourceId === Number(id),
         );
 
@@ -358,8 +347,8 @@ for (const target of repositoryTargets) {
         totalLeads: 3,
         todaysLeads: 0,
       });
-      await repository.refreshSourceCounts('Asia/Kolkata', new Date('2026-11-20T18:30:00Z'));
-      const [row] = await database.sql('select todays_leads_count from sources where id = $1', [
+      await db.repository.refreshSourceCounts('Asia/Kolkata', new Date('2026-11-20T18:30:00Z'));
+      const [row] = await db.database.sql('select todays_leads_count from sources where id = $1', [
         id,
       ]);
       expect(row.todays_leads_count).toBe(2);
@@ -378,21 +367,21 @@ for (const target of repositoryTargets) {
         remoteAddress: '127.0.0.1',
       };
 
-      const accepted = await repository.ingestCall(
+      const accepted = await db.repository.ingestCall(
         call,
         'webhook',
         testRules,
         { nul: 'a\u0000b' },
         delivery,
       );
-      const rejected = await repository.recordDelivery({
+      const rejected = await db.repository.recordDelivery({
         ...delivery,
         requestId: 'req-2',
         httpStatus: 422,
         errorCode: 'no_customer_phone',
       });
 
-      const rows = await database.sql(
+      const rows = await db.database.sql(
         'select id, request_id, http_status, error_code, outcome, call_id, raw_body from webhook_deliveries where id = any($1) order by id',
         [[accepted.deliveryId, rejected.deliveryId]],
       );
@@ -406,7 +395,7 @@ for (const target of repositoryTargets) {
     });
 
     it('reports the schema version of the shipped migrations', async () => {
-      expect(await repository.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
+      expect(await db.repository.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
     });
 
     // Races only show with many connections: PGlite has one.
@@ -417,14 +406,14 @@ for (const target of repositoryTargets) {
       const calls = Array.from({ length: 50 }, () => makeCall(phone));
 
       const results = await Promise.all(
-        calls.map((call) => repository.ingestCall(call, 'webhook', testRules, null)),
+        calls.map((call) => db.repository.ingestCall(call, 'webhook', testRules, null)),
       );
 
       const outcomes = results.map((r) => r.outcome).sort();
       expect(outcomes.filter((o) => o === 'lead_created')).toHaveLength(1);
       expect(outcomes.filter((o) => o === 'same_source_duplicate')).toHaveLength(49);
       expect(new Set(results.map((r) => r.leadId)).size).toBe(1);
-      const leads = await database.sql(
+      const leads = await db.database.sql(
         'select id from leads_master where phone_number_normalized = $1',
         [phone],
       );
@@ -435,16 +424,19 @@ for (const target of repositoryTargets) {
       const call = makeCall(freshPhone());
 
       const results = await Promise.all(
-        Array.from({ length: 20 }, () => repository.ingestCall(call, 'webhook', testRules, null)),
+        Array.from({ length: 20 }, () =>
+          db.repository.ingestCall(call, 'webhook', testRules, null),
+        ),
       );
 
       expect(results.filter((r) => r.outcome === 'lead_created')).toHaveLength(1);
       expect(results.filter((r) => r.outcome === 'duplicate_call')).toHaveLength(19);
-      const [row] = await database.sql(
+      const [row] = await db.database.sql(
         'select seen_count from knowlarity_calls where call_id = $1',
         [call.callId],
       );
       expect(row.seen_count).toBe(20);
     });
-  });
-}
+  },
+  { freshFor: 'suite' },
+);

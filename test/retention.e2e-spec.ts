@@ -5,6 +5,7 @@
  * nothing.
  */
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { JobTimers } from '../src/common/scheduled-job';
 import { DatabaseLease } from '../src/database/database-lease';
 import { LeadSyncRepository } from '../src/database/lead-sync.repository';
 import {
@@ -14,7 +15,7 @@ import {
 } from '../src/retention/retention.scheduler';
 import { FixedClock } from './support/app';
 import { TestDatabase } from './support/databases';
-import { OpenTarget, repositoryTargets } from './support/targets';
+import { describeOnEveryTarget } from './support/targets';
 
 const NOW = new Date('2026-11-30T12:00:00.000Z');
 const DAY_MS = 86_400_000;
@@ -29,9 +30,8 @@ function scheduler(repository: LeadSyncRepository, deliveryDays: number, syncRun
     repository,
     new DatabaseLease(repository, clock),
     clock,
-    new SchedulerRegistry(),
+    new JobTimers(new SchedulerRegistry(), false),
     { deliveryDays, syncRunDays },
-    false,
   );
 }
 
@@ -63,19 +63,9 @@ async function ids(database: TestDatabase, table: string): Promise<number[]> {
   return rows.map((row) => Number(row.id));
 }
 
-for (const target of repositoryTargets) {
-  (target.available ? describe : describe.skip)(`retention on ${target.name}`, () => {
-    let opened: OpenTarget;
-    let repository: LeadSyncRepository;
-    let database: TestDatabase;
-
-    beforeEach(async () => {
-      opened = await target.open();
-      repository = opened.repository;
-      database = opened.database;
-    });
-    afterEach(async () => opened?.close());
-
+describeOnEveryTarget(
+  'retention',
+  (db) => {
     it('deletes exactly the rows past each limit, in batches, and nothing newer', async () => {
       // More old deliveries than two batches hold, the oldest first and last out of order.
       const oldCount = 2 * RETENTION_BATCH + 3;
@@ -84,61 +74,62 @@ for (const target of repositoryTargets) {
         (_, i) => new Date(deliveryLimit.getTime() - 1 - ((i * 7919) % oldCount) * 60_000),
       );
       const kept = [deliveryLimit, new Date(deliveryLimit.getTime() + 1), NOW];
-      const oldIds = await insertDeliveries(database, oldInstants);
-      const keptIds = await insertDeliveries(database, kept);
+      const oldIds = await insertDeliveries(db.database, oldInstants);
+      const keptIds = await insertDeliveries(db.database, kept);
       // A recent replay of an old delivery stays, and loses only its link.
-      const [replayId] = await insertDeliveries(database, [NOW]);
-      await database.sql('update webhook_deliveries set replay_of = $1 where id = $2', [
+      const [replayId] = await insertDeliveries(db.database, [NOW]);
+      await db.database.sql('update webhook_deliveries set replay_of = $1 where id = $2', [
         oldIds[0],
         replayId,
       ]);
-      const oldRunIds = await insertSyncRuns(database, [
+      const oldRunIds = await insertSyncRuns(db.database, [
         new Date(syncRunLimit.getTime() - DAY_MS),
         new Date(syncRunLimit.getTime() - 1),
       ]);
-      const keptRunIds = await insertSyncRuns(database, [
+      const keptRunIds = await insertSyncRuns(db.database, [
         syncRunLimit,
         new Date(syncRunLimit.getTime() + 1),
         // Past the delivery limit but not the sync-run one.
         new Date(deliveryLimit.getTime() - DAY_MS),
       ]);
 
-      const result = await scheduler(repository, DELIVERY_DAYS, SYNC_RUN_DAYS).run();
+      const result = await scheduler(db.repository, DELIVERY_DAYS, SYNC_RUN_DAYS).tick();
 
       expect(result).toEqual({ deliveries: oldIds.length, syncRuns: oldRunIds.length });
-      expect(await ids(database, 'webhook_deliveries')).toEqual([...keptIds, replayId]);
-      expect(await ids(database, 'knowlarity_sync_runs')).toEqual(keptRunIds);
-      const [replay] = await database.sql(
+      expect(await ids(db.database, 'webhook_deliveries')).toEqual([...keptIds, replayId]);
+      expect(await ids(db.database, 'knowlarity_sync_runs')).toEqual(keptRunIds);
+      const [replay] = await db.database.sql(
         'select replay_of from webhook_deliveries where id = $1',
         [replayId],
       );
       expect(replay).toEqual({ replay_of: null });
       // Nothing left to do: a second pass deletes nothing.
-      expect(await scheduler(repository, DELIVERY_DAYS, SYNC_RUN_DAYS).run()).toEqual({
+      expect(await scheduler(db.repository, DELIVERY_DAYS, SYNC_RUN_DAYS).tick()).toEqual({
         deliveries: 0,
         syncRuns: 0,
       });
     });
 
     it('keeps everything at 0 days', async () => {
-      const deliveryIds = await insertDeliveries(database, [new Date('2020-01-01T00:00:00Z')]);
-      const runIds = await insertSyncRuns(database, [new Date('2020-01-01T00:00:00Z')]);
+      const deliveryIds = await insertDeliveries(db.database, [new Date('2020-01-01T00:00:00Z')]);
+      const runIds = await insertSyncRuns(db.database, [new Date('2020-01-01T00:00:00Z')]);
 
-      const result = await scheduler(repository, 0, 0).run();
+      const result = await scheduler(db.repository, 0, 0).tick();
 
       expect(result).toEqual({ deliveries: 0, syncRuns: 0 });
-      expect(await ids(database, 'webhook_deliveries')).toEqual(deliveryIds);
-      expect(await ids(database, 'knowlarity_sync_runs')).toEqual(runIds);
+      expect(await ids(db.database, 'webhook_deliveries')).toEqual(deliveryIds);
+      expect(await ids(db.database, 'knowlarity_sync_runs')).toEqual(runIds);
     });
 
     it('does nothing while another instance holds the lease', async () => {
-      const deliveryIds = await insertDeliveries(database, [new Date('2020-01-01T00:00:00Z')]);
-      await repository.acquireLease(RETENTION_STREAM, 'another-instance', 60);
+      const deliveryIds = await insertDeliveries(db.database, [new Date('2020-01-01T00:00:00Z')]);
+      await db.repository.acquireLease(RETENTION_STREAM, 'another-instance', 60);
 
-      const result = await scheduler(repository, DELIVERY_DAYS, SYNC_RUN_DAYS).run();
+      const result = await scheduler(db.repository, DELIVERY_DAYS, SYNC_RUN_DAYS).tick();
 
       expect(result).toBeNull();
-      expect(await ids(database, 'webhook_deliveries')).toEqual(deliveryIds);
+      expect(await ids(db.database, 'webhook_deliveries')).toEqual(deliveryIds);
     });
-  });
-}
+  },
+  { freshFor: 'test' },
+);

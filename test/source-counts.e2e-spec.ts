@@ -7,7 +7,6 @@
  */
 import { Writable } from 'node:stream';
 import { Client } from 'pg';
-import { LeadSyncRepository } from '../src/database/lead-sync.repository';
 import type { RecountDto } from '../src/sources/dto/recount.dto';
 import type { SourceDetailDto } from '../src/sources/dto/source.dto';
 import { FixedClock, startApp } from './support/app';
@@ -15,25 +14,15 @@ import { freshPhone, makeCall, testRules } from './support/calls';
 import { TestDatabase } from './support/databases';
 import { readJson } from './support/http';
 import { expectedFigures, listedFigures, recountToEnd, ZONE } from './support/source-figures';
-import { OpenTarget, repositoryTargets } from './support/targets';
+import { describeOnEveryTarget } from './support/targets';
 
 const API_KEY = 'source-counts-test-key-0123456789';
 
-for (const target of repositoryTargets) {
-  (target.available ? describe : describe.skip)(`source counts on ${target.name}`, () => {
-    let opened: OpenTarget;
-    let repository: LeadSyncRepository;
-    let database: TestDatabase;
-
-    beforeAll(async () => {
-      opened = await target.open();
-      repository = opened.repository;
-      database = opened.database;
-    });
-    afterAll(async () => opened?.close());
-
-    const sourceId = async (name: string, db: TestDatabase = database): Promise<number> => {
-      const [row] = await db.sql<{ id: number }>(
+describeOnEveryTarget(
+  'source counts',
+  (db, target) => {
+    const sourceId = async (name: string, on: TestDatabase = db.database): Promise<number> => {
+      const [row] = await on.sql<{ id: number }>(
         'select id::int as id from sources where display_name = $1',
         [name],
       );
@@ -81,8 +70,8 @@ for (const target of repositoryTargets) {
       const folds: Promise<unknown>[] = [];
       const results = await Promise.all(
         calls.map(async (call, n) => {
-          if (n % 10 === 0) folds.push(repository.refreshSourceCounts(ZONE, new Date()));
-          return repository.ingestCall(call, 'webhook', rules, null);
+          if (n % 10 === 0) folds.push(db.repository.refreshSourceCounts(ZONE, new Date()));
+          return db.repository.ingestCall(call, 'webhook', rules, null);
         }),
       );
       await Promise.all(folds);
@@ -92,17 +81,17 @@ for (const target of repositoryTargets) {
         ['lead_created', 'cross_source_duplicate'].includes(r.outcome),
       );
       const now = new Date('2026-11-21T12:00:00Z');
-      const expected = await expectedFigures(database, now);
-      const pending = await listedFigures(repository, now);
-      await repository.refreshSourceCounts(ZONE, now);
-      const folded = await listedFigures(repository, now);
+      const expected = await expectedFigures(db.database, now);
+      const pending = await listedFigures(db.repository, now);
+      await db.repository.refreshSourceCounts(ZONE, now);
+      const folded = await listedFigures(db.repository, now);
       for (const id of ids) {
         expect(expected.get(id)!.totalLeads).toBe(credited.filter((r) => r.sourceId === id).length);
         expect(pending.get(id)).toEqual(expected.get(id));
         expect(folded.get(id)).toEqual(expected.get(id));
       }
       expect(ids.reduce((sum, id) => sum + expected.get(id)!.todaysLeads, 0)).toBeGreaterThan(0);
-      const crm = await database.sql<{ id: number; total: number; today: number }>(
+      const crm = await db.database.sql<{ id: number; total: number; today: number }>(
         `select id::int as id, total_leads_count as total, todays_leads_count as today
          from sources where id = any($1) order by id`,
         [ids],
@@ -124,7 +113,7 @@ for (const target of repositoryTargets) {
       const rules = { ...testRules, numberSources: { [sr]: name } };
       const days = ['2026-11-18T10:00:00Z', '2026-11-19T10:00:00Z', '2026-11-20T10:00:00Z'];
       for (const at of [...days, days[2]]) {
-        await repository.ingestCall(
+        await db.repository.ingestCall(
           makeCall(freshPhone(), { srNumber: sr, startedAt: new Date(at) }),
           'poll',
           rules,
@@ -132,16 +121,16 @@ for (const target of repositoryTargets) {
         );
       }
       const now = new Date('2026-11-20T12:00:00Z');
-      await repository.refreshSourceCounts(ZONE, now);
+      await db.repository.refreshSourceCounts(ZONE, now);
       // One more today, not folded yet.
-      await repository.ingestCall(
+      await db.repository.ingestCall(
         makeCall(freshPhone(), { srNumber: sr, startedAt: new Date('2026-11-20T11:00:00Z') }),
         'poll',
         rules,
         null,
       );
 
-      const detail = await repository.getSource(await sourceId(name), ZONE, now, 4);
+      const detail = await db.repository.getSource(await sourceId(name), ZONE, now, 4);
 
       expect(detail).toMatchObject({ totalLeads: 5, todaysLeads: 3 });
       expect(detail?.lastLeadAt).toBe('2026-11-20T11:00:00.000Z');
@@ -326,26 +315,26 @@ for (const target of repositoryTargets) {
       const sr = '+919600000615';
       const rules = { ...testRules, numberSources: { [sr]: name } };
       // 20:00Z on the 20th is the 21st in IST and the 20th in UTC.
-      await repository.ingestCall(
+      await db.repository.ingestCall(
         makeCall(freshPhone(), { srNumber: sr, startedAt: new Date('2026-11-20T20:00:00Z') }),
         'poll',
         rules,
         null,
       );
-      await repository.refreshSourceCounts(ZONE, new Date());
+      await db.repository.refreshSourceCounts(ZONE, new Date());
       const id = await sourceId(name);
       const at = new Date('2026-11-20T21:00:00Z');
 
-      const utcBefore = await repository.getSource(id, 'UTC', at, 1);
-      const switched = await repository.refreshSourceCounts('UTC', at);
-      const utcDuring = await repository.getSource(id, 'UTC', at, 1);
-      const built = await repository.recountSourceCounts('UTC', at, 10000, false);
+      const utcBefore = await db.repository.getSource(id, 'UTC', at, 1);
+      const switched = await db.repository.refreshSourceCounts('UTC', at);
+      const utcDuring = await db.repository.getSource(id, 'UTC', at, 1);
+      const built = await db.repository.recountSourceCounts('UTC', at, 10000, false);
       let step = built;
-      while (!step.done) step = await repository.recountSourceCounts('UTC', at, 10000, false);
-      const utcAfter = await repository.getSource(id, 'UTC', at, 1);
-      await repository.refreshSourceCounts(ZONE, at);
-      await recountToEnd(repository, at);
-      const istAfter = await repository.getSource(id, ZONE, at, 1);
+      while (!step.done) step = await db.repository.recountSourceCounts('UTC', at, 10000, false);
+      const utcAfter = await db.repository.getSource(id, 'UTC', at, 1);
+      await db.repository.refreshSourceCounts(ZONE, at);
+      await recountToEnd(db.repository, at);
+      const istAfter = await db.repository.getSource(id, ZONE, at, 1);
 
       expect(utcBefore).toMatchObject({ totalLeads: 1, todaysLeads: 1 });
       expect(switched.ready).toBe(false);
@@ -360,20 +349,21 @@ for (const target of repositoryTargets) {
 
     it('a CRM role with no right on the count tables writes leads, and the counts follow', async () => {
       const role = 'knowlarity_test_crm_writer';
-      await database.sql(`do $$ begin
+      await db.database.sql(`do $$ begin
         if not exists (select 1 from pg_roles where rolname = '${role}') then create role ${role} nologin; end if;
       end $$`);
       // The CRM's own access: its tables and a policy of its own; nothing on the service's.
-      await database.sql(`grant select, insert, update, delete on leads_master, lead_sources_history to ${role};
+      await db.database
+        .sql(`grant select, insert, update, delete on leads_master, lead_sources_history to ${role};
         grant usage on all sequences in schema public to ${role};
         create policy knowlarity_test_crm_all on leads_master to ${role} using (true) with check (true);`);
       const name = `CRM screen ${freshPhone()}`;
-      const [{ id }] = await database.sql<{ id: number }>(
+      const [{ id }] = await db.database.sql<{ id: number }>(
         "insert into sources (display_name, source_type) values ($1, 'crm') returning id::int as id",
         [name],
       );
       const phone = freshPhone();
-      const client = new Client({ connectionString: database.url });
+      const client = new Client({ connectionString: db.database.url });
       await client.connect();
       try {
         await client.query(`set role ${role}`);
@@ -392,8 +382,9 @@ for (const target of repositoryTargets) {
         await client.end();
       }
 
-      const figures = (await repository.listSources(ZONE, new Date())).find((s) => s.id === id);
+      const figures = (await db.repository.listSources(ZONE, new Date())).find((s) => s.id === id);
       expect(figures).toMatchObject({ totalLeads: 1, todaysLeads: 0 });
     });
-  });
-}
+  },
+  { freshFor: 'suite' },
+);

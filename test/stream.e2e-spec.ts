@@ -14,7 +14,7 @@ import { FixedClock, RunningApp, startApp } from './support/app';
 import { expectedCrmRows } from './support/crm-rules';
 import { describeWithServer } from './support/databases';
 import { readJson } from './support/http';
-import { OpenTarget, repositoryTargets } from './support/targets';
+import { describeOnEveryTarget, OpenTarget, repositoryTargets } from './support/targets';
 
 const API_KEY = 'internal-key-for-stream-tests-01';
 const DAY_START = new Date('2026-11-19T18:30:00Z'); // 2026-11-20 00:00 IST
@@ -78,28 +78,24 @@ function client(running: RunningApp) {
     );
 }
 
-for (const target of repositoryTargets.filter(
-  (t) => t.name === 'pglite' || t.name === 'postgres',
-)) {
-  (target.available ? describe : describe.skip)(`live stream on ${target.name}`, () => {
+describeOnEveryTarget(
+  'live stream',
+  (db) => {
     let simulator: KnowlaritySimulator;
-    let opened: OpenTarget;
     let running: RunningApp;
 
     beforeEach(async () => {
       simulator = new KnowlaritySimulator({ maxPageSize: 100, streamHeartbeatMs: HEARTBEAT_MS });
       await simulator.start();
-      opened = await target.open();
     });
     afterEach(async () => {
       await running?.close();
-      await opened?.close();
       await simulator.stop();
     });
 
     async function boot(overrides: Record<string, string> = {}) {
       running = await startApp({
-        repository: opened.repository,
+        repository: db.repository,
         clock: new FixedClock(DAY_END),
         env: streamEnv(simulator, overrides),
       });
@@ -159,7 +155,7 @@ for (const target of repositoryTargets.filter(
       const status = await api('/sync/knowlarity');
 
       const expected = expectedCrmRows(records, () => 'Knowlarity');
-      const [rows] = await opened.database.sql<Record<string, string>>(`select
+      const [rows] = await db.database.sql<Record<string, string>>(`select
         (select count(*) from knowlarity_calls) as calls,
         (select count(distinct call_id) from knowlarity_calls) as distinct_calls,
         (select count(*) from knowlarity_calls where 'stream' = any (arrival_paths)) as streamed,
@@ -210,7 +206,7 @@ for (const target of repositoryTargets.filter(
       const sent = await deliverAsWebhooks([record], { url: `${running.url}/webhooks/knowlarity` });
       const poll = await api<PollSummary>('/sync/knowlarity/run', { method: 'POST' });
 
-      const calls = await opened.database.sql<{
+      const calls = await db.database.sql<{
         call_id: string;
         first_arrival_path: string;
         arrival_paths: string[];
@@ -224,7 +220,7 @@ for (const target of repositoryTargets.filter(
           arrival_paths: ['stream', 'webhook', 'poll'],
         },
       ]);
-      const leads = await opened.database.sql('select 1 from leads_master');
+      const leads = await db.database.sql('select 1 from leads_master');
       expect(leads).toHaveLength(1);
     }, 60_000);
 
@@ -246,8 +242,9 @@ for (const target of repositoryTargets.filter(
       expect(ready.status).toBe(503);
       expect(readiness.error.stream).toMatchObject({ status: 'down', state: 'unauthorized' });
     }, 60_000);
-  });
-}
+  },
+  { freshFor: 'test', only: ['pglite', 'postgres'] },
+);
 
 describeWithServer('live stream across two instances (PostgreSQL server)', () => {
   const target = repositoryTargets.find((t) => t.name === 'postgres')!;

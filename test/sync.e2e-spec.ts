@@ -18,7 +18,7 @@ import { FixedClock, RunningApp, startApp } from './support/app';
 import { expectedCrmRows } from './support/crm-rules';
 import { sourceLeadCounts, TestDatabase } from './support/databases';
 import { readJson } from './support/http';
-import { OpenTarget, repositoryTargets } from './support/targets';
+import { describeOnEveryTarget } from './support/targets';
 
 const API_KEY = 'internal-key-for-sync-tests-0001';
 const DAY_START = new Date('2026-11-19T18:30:00Z'); // 2026-11-20 00:00 IST
@@ -36,20 +36,17 @@ async function actualRows(database: TestDatabase) {
   return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)]));
 }
 
-for (const target of repositoryTargets.filter(
-  (t) => t.name === 'pglite' || t.name === 'postgres',
-)) {
-  (target.available ? describe : describe.skip)(`call-log sync on ${target.name}`, () => {
+describeOnEveryTarget(
+  'call-log sync',
+  (db, target) => {
     let simulator: KnowlaritySimulator;
-    let opened: OpenTarget;
     let running: RunningApp;
     let clock: FixedClock;
 
     async function boot(env: Record<string, string> = {}) {
-      opened = await target.open();
       clock = new FixedClock(DAY_END);
       running = await startApp({
-        repository: opened.repository,
+        repository: db.repository,
         clock,
         env: {
           INTERNAL_API_KEYS: API_KEY,
@@ -78,7 +75,6 @@ for (const target of repositoryTargets.filter(
     });
     afterEach(async () => {
       await running?.close();
-      await opened?.close();
       await simulator.stop();
     });
 
@@ -110,14 +106,14 @@ for (const target of repositoryTargets.filter(
       expect(poll).toMatchObject({ status: 'succeeded', records: expect.any(Number) });
       expect(poll.outcomes.duplicate_call).toBe(210);
       const expected = expectedCrmRows(records, sourceOf);
-      expect(await actualRows(opened.database)).toEqual({
+      expect(await actualRows(db.database)).toEqual({
         calls: expected.calls,
         distinct_calls: expected.calls,
         leads: expected.leads,
         history: expected.history,
       });
-      const counts = await sourceLeadCounts(opened.database, 'Asia/Kolkata', DAY_END);
-      const byName = await opened.database.sql<{ id: number; display_name: string }>(
+      const counts = await sourceLeadCounts(db.database, 'Asia/Kolkata', DAY_END);
+      const byName = await db.database.sql<{ id: number; display_name: string }>(
         'select id, display_name from sources',
       );
       const totals = Object.fromEntries(
@@ -127,7 +123,7 @@ for (const target of repositoryTargets.filter(
         ]),
       );
       expect(totals).toEqual(expected.perSource);
-      const paths = await opened.database.sql(
+      const paths = await db.database.sql(
         "select count(*)::int as n from knowlarity_calls where first_arrival_path = 'poll'",
       );
       expect(paths[0].n).toBe(90);
@@ -141,7 +137,7 @@ for (const target of repositoryTargets.filter(
       const failed = await api('/sync/knowlarity/run', { method: 'POST' });
       const failedBody = await readJson<RunSummary>(failed);
       const statusAfterFailure = await readJson<SyncServiceStatus>(await api('/sync/knowlarity'));
-      const partial = await actualRows(opened.database);
+      const partial = await actualRows(db.database);
       const completed = await readJson<RunSummary>(
         await api('/sync/knowlarity/run', { method: 'POST' }),
       );
@@ -165,7 +161,7 @@ for (const target of repositoryTargets.filter(
       expect(new Date(statusAfterSuccess.watermark as string).toISOString()).toBe(
         DAY_END.toISOString(),
       );
-      expect((await actualRows(opened.database)).calls).toBe(250);
+      expect((await actualRows(db.database)).calls).toBe(250);
     });
 
     it('honours Retry-After on a 429, and overlaps the next window by the configured seconds', async () => {
@@ -227,7 +223,7 @@ for (const target of repositoryTargets.filter(
       });
       const starts = simulator.callLogRequests.map((r) => r.query.start_time);
       expect(starts[0]).toBe('2026-11-20 12:00:00+05:30');
-      expect((await actualRows(opened.database)).calls).toBe(120);
+      expect((await actualRows(db.database)).calls).toBe(120);
     });
 
     it('reconciles: names exactly the missing calls while polling is off, nothing after a poll', async () => {
@@ -271,7 +267,7 @@ for (const target of repositoryTargets.filter(
 
       expect(dry).toMatchObject({ status: 'succeeded', dryRun: true, records: 40 });
       expect(dry.outcomes.lead_created).toBeGreaterThan(0);
-      expect(await actualRows(opened.database)).toEqual({
+      expect(await actualRows(db.database)).toEqual({
         calls: 0,
         distinct_calls: 0,
         leads: 0,
@@ -284,7 +280,7 @@ for (const target of repositoryTargets.filter(
         simulator.setCalls(generateCalls({ count: 30, seed: 11, from: DAY_START, to: DAY_END }));
         await boot();
         const second = await startApp({
-          repository: PostgresRepository.connect(opened.database.url!, 5),
+          repository: PostgresRepository.connect(db.database.url!, 5),
           clock,
           env: {
             KNOWLARITY_API_KEY: simulator.apiKey,
@@ -301,14 +297,13 @@ for (const target of repositoryTargets.filter(
           ]);
 
           expect(ticks.filter(Boolean)).toHaveLength(1);
-          const runs = await opened.database.sql(
-            'select count(*)::int as n from knowlarity_sync_runs',
-          );
+          const runs = await db.database.sql('select count(*)::int as n from knowlarity_sync_runs');
           expect(runs[0].n).toBe(1);
         } finally {
           await second.close();
         }
       });
     }
-  });
-}
+  },
+  { freshFor: 'test', only: ['pglite', 'postgres'] },
+);

@@ -6,31 +6,22 @@ import { expect } from '@jest/globals';
 import { ErrorBody, readJson, WebhookBody } from './support/http';
 import { freshPhone } from './support/calls';
 import { RunningApp, startApp } from './support/app';
-import { TestDatabase } from './support/databases';
 import { samples } from './support/samples';
-import { OpenTarget, repositoryTargets } from './support/targets';
+import { describeOnEveryTarget } from './support/targets';
 
-const sqlTargets = repositoryTargets.filter((t) => t.name === 'pglite' || t.name === 'postgres');
-
-for (const target of sqlTargets) {
-  (target.available ? describe : describe.skip)(`webhook on ${target.name}`, () => {
-    let opened: OpenTarget;
+describeOnEveryTarget(
+  'webhook',
+  (db, target) => {
     let running: RunningApp;
-    let database: TestDatabase;
 
     beforeAll(async () => {
-      opened = await target.open();
-      database = opened.database;
-      running = await startApp({ repository: opened.repository });
+      running = await startApp({ repository: db.repository });
     });
-    afterAll(async () => {
-      await running?.close();
-      await opened?.close();
-    });
+    afterAll(async () => running?.close());
 
     /** The stored delivery of one request, found by the request id it was sent with. */
     const storedDelivery = async (requestId: string) => {
-      const rows = await database.sql(
+      const rows = await db.database.sql(
         `select http_status, error_code, outcome, call_id, convert_from(raw_body, 'UTF8') as body
          from webhook_deliveries where request_id = $1`,
         [requestId],
@@ -61,7 +52,7 @@ for (const target of sqlTargets) {
         assignmentReason: 'unassigned',
       });
       expect(await readJson(form)).toEqual({ ...created, outcome: 'duplicate_call' });
-      const [call] = await database.sql(
+      const [call] = await db.database.sql(
         `select customer_phone, customer_phone_e164, sr_number, started_at, duration_seconds, arrival_paths
          from knowlarity_calls where call_id = $1`,
         ['5c1e7a90-3f4b-4d2a-8e61-7b9c0d1e2f31'],
@@ -86,7 +77,7 @@ for (const target of sqlTargets) {
         callId: '9a8b7c6d-1234-4e5f-8a9b-0c1d2e3f4a51',
       });
       expect(await readJson(text)).toMatchObject({ success: true, outcome: 'duplicate_call' });
-      const leads = await database.sql(
+      const leads = await db.database.sql(
         'select full_name, status from leads_master where phone_number_normalized = $1',
         ['9800000121'],
       );
@@ -104,7 +95,7 @@ for (const target of sqlTargets) {
       }
 
       expect(outcomes).toEqual(['lead_created', 'lead_created', 'call_linked', 'lead_created']);
-      const [missedRow] = await database.sql(
+      const [missedRow] = await db.database.sql(
         'select missed, agent_label, agent_number from knowlarity_calls where call_id = $1',
         [missed.uuid],
       );
@@ -157,7 +148,7 @@ for (const target of sqlTargets) {
         call_id: null,
         body: ping,
       });
-      const calls = await database.sql('select 1 from knowlarity_calls where call_id = $1', [
+      const calls = await db.database.sql('select 1 from knowlarity_calls where call_id = $1', [
         requestId,
       ]);
       expect(calls).toEqual([]);
@@ -212,7 +203,7 @@ for (const target of sqlTargets) {
         call_id: null,
         body: refusedBody,
       });
-      const stored = await database.sql(
+      const stored = await db.database.sql(
         'select headers from webhook_deliveries where request_id = any($1) order by id',
         [[`trace-ok-${phone}`, `trace-refused-${phone}`]],
       );
@@ -252,12 +243,13 @@ for (const target of sqlTargets) {
         const bodies = await Promise.all(responses.map((r) => readJson<WebhookBody>(r)));
         expect(responses.every((r) => r.status === 200)).toBe(true);
         expect(bodies.filter((b) => b.outcome === 'lead_created')).toHaveLength(1);
-        const leads = await database.sql(
+        const leads = await db.database.sql(
           'select id from leads_master where phone_number_normalized = $1',
           [phone],
         );
         expect(leads).toHaveLength(1);
       });
     }
-  });
-}
+  },
+  { only: ['pglite', 'postgres'] },
+);

@@ -1,7 +1,8 @@
-import { Controller, Get, NotFoundException, Param, Query, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { InternalApiKeyGuard } from '../common/guards/internal-api-key.guard';
-import { ApiErrorResponse, ApiInternalKey } from '../common/openapi';
+import { found } from '../common/http/found';
+import { ApiInternalKey, ApiPagedList, ApiEndpoint } from '../common/openapi';
 import { CallsService } from './calls.service';
 import { CallIdParams } from './dto/call-id.params';
 import { CallDto, CallPageDto } from './dto/call.dto';
@@ -17,32 +18,25 @@ export class CallsController {
   constructor(private readonly calls: CallsService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Knowlarity calls, newest first, filtered and keyset-paged' })
-  @ApiOkResponse({ type: CallPageDto })
-  @ApiErrorResponse(400, 'A bad filter, limit or cursor', 'bad_request', 'invalid_cursor')
+  @ApiPagedList('Knowlarity calls, newest first, filtered and keyset-paged', CallPageDto)
   list(@Query() query: ListCallsQuery): Promise<CallPageDto> {
     return this.calls.find(query);
   }
 
   @Get('missed')
-  @ApiOperation({
-    summary:
-      'Missed calls nobody returned (one entry per customer, newest first), or with ' +
+  @ApiPagedList(
+    'Missed calls nobody returned (one entry per customer, newest first), or with ' +
       'returned=true those answered later and how fast',
-  })
-  @ApiOkResponse({ type: MissedCallPageDto })
-  @ApiErrorResponse(400, 'A bad flag, limit or cursor', 'bad_request', 'invalid_cursor')
+    MissedCallPageDto,
+    'flag',
+  )
   missed(@Query() query: ListMissedCallsQuery): Promise<MissedCallPageDto> {
     return this.calls.missed(query);
   }
 
   @Get(':callId')
-  @ApiOperation({ summary: 'One Knowlarity call' })
-  @ApiOkResponse({ type: CallDto })
-  @ApiErrorResponse(404, 'No such call', 'call_not_found')
+  @ApiEndpoint('One Knowlarity call', CallDto, [404, 'No such call', 'call_not_found'])
   async get(@Param() { callId }: CallIdParams): Promise<CallDto> {
-    const call = await this.calls.get(callId);
-    if (!call) throw new NotFoundException({ code: 'call_not_found', message: 'No such call.' });
-    return call;
+    return found(await this.calls.get(callId), 'call_not_found', 'No such call.');
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { CursorCodec } from '../common/pagination/cursor';
+import { CursorCodec, keysetPosition } from '../common/pagination/cursor';
 import { optionalBoundary } from '../common/dates';
 import { businessConfig } from '../config';
 import { Clock } from '../common/clock';
@@ -17,8 +17,10 @@ import { ListMissedCallsQuery } from './dto/list-missed-calls.query';
 import { MissedCallPageDto } from './dto/missed-call.dto';
 
 const CURSOR_KIND = 'calls';
+const isCallKey = keysetPosition<CallKey>('startedAt', 'callId', (id) => typeof id === 'string');
 /** The two queues page on different keys: a cursor of one is refused by the other. */
 const MISSED_CURSOR_KIND = { waiting: 'missed-calls', returned: 'returned-missed-calls' };
+const isMissedCallKey = keysetPosition<MissedCallKey>('at', 'key', (id) => typeof id === 'string');
 
 /** Stored Knowlarity calls, filtered and keyset-paged newest first. */
 @Injectable()
@@ -40,7 +42,7 @@ export class CallsService {
       status: query.status,
       direction: query.direction,
       limit: query.limit,
-      after: query.cursor ? this.cursors.decode(CURSOR_KIND, query.cursor, isCallKey) : undefined,
+      after: this.cursors.after(CURSOR_KIND, query.cursor, isCallKey),
     });
     return this.cursors.page(CURSOR_KIND, page);
   }
@@ -53,7 +55,7 @@ export class CallsService {
       returned,
       now: this.clock.now(),
       limit: query.limit,
-      after: query.cursor ? this.cursors.decode(kind, query.cursor, isMissedCallKey) : undefined,
+      after: this.cursors.after(kind, query.cursor, isMissedCallKey),
     });
     return this.cursors.page(kind, page);
   }
@@ -61,26 +63,4 @@ export class CallsService {
   get(callId: string): Promise<CallView | null> {
     return this.repository.getCall(callId);
   }
-}
-
-function isCallKey(value: unknown): value is CallKey {
-  const key = value as Partial<CallKey> | null;
-  return (
-    typeof key === 'object' &&
-    key !== null &&
-    typeof key.startedAt === 'string' &&
-    !Number.isNaN(Date.parse(key.startedAt)) &&
-    typeof key.callId === 'string'
-  );
-}
-
-function isMissedCallKey(value: unknown): value is MissedCallKey {
-  const key = value as Partial<MissedCallKey> | null;
-  return (
-    typeof key === 'object' &&
-    key !== null &&
-    typeof key.at === 'string' &&
-    !Number.isNaN(Date.parse(key.at)) &&
-    typeof key.key === 'string'
-  );
 }

@@ -1,7 +1,9 @@
-import { applyDecorators, INestApplication } from '@nestjs/common';
+import { applyDecorators, INestApplication, Type } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
   ApiProperty,
   ApiResponse,
   ApiSecurity,
@@ -54,6 +56,32 @@ export function ApiErrorResponse(
       },
     }),
   );
+}
+
+/** One documented error: its status, what causes it, and the codes it can carry. */
+export type ApiError = [status: number, description: string, ...codes: string[]];
+
+/** Documents an endpoint: what it does, the body of its 200, and the errors it can answer with. */
+export function ApiEndpoint(
+  summary: string,
+  type: Type | [Type],
+  ...errors: ApiError[]
+): MethodDecorator {
+  return applyDecorators(
+    ApiOperation({ summary }),
+    ApiOkResponse({ type }),
+    ...errors.map((error) => ApiErrorResponse(...error)),
+  );
+}
+
+/** Documents a keyset-paged listing: a bad filter, limit or cursor is a 400. */
+export function ApiPagedList(summary: string, type: Type, filters = 'filter'): MethodDecorator {
+  return ApiEndpoint(summary, type, [
+    400,
+    `A bad ${filters}, limit or cursor`,
+    'bad_request',
+    'invalid_cursor',
+  ]);
 }
 
 /**

@@ -67,34 +67,40 @@ describe('normalizeCall', () => {
       });
     });
 
-    it('reads call-log record 2 (missed, label and number split)', () => {
-      const event = normalize(page.objects[1]);
+    it.each([
+      [
+        '2 (missed, label and number split)',
+        1,
+        {
+          callId: '0b6f1d2e-6a53-4c1e-9d8a-1f0c2b3a4d02',
+          customerPhone: '9800000102',
+          agentLabel: 'Customer Missed',
+          agentNumber: '+919700000202',
+          missed: true,
+          durationSeconds: 0,
+          recordingUrl: null,
+          direction: 'inbound',
+          businessCallType: 'Missed Call',
+        },
+        '2026-11-20T05:44:02.000Z',
+      ],
+      [
+        '3 (outbound, duration as a string)',
+        2,
+        {
+          callId: '0b6f1d2e-6a53-4c1e-9d8a-1f0c2b3a4d03',
+          customerPhone: '9800000101',
+          direction: 'outbound',
+          durationSeconds: 61,
+          missed: false,
+        },
+        '2026-11-20T07:10:09.000Z',
+      ],
+    ])('reads call-log record %s', (_record, index, fields, startedAt) => {
+      const event = normalize(page.objects[index]);
 
-      expect(event).toMatchObject({
-        callId: '0b6f1d2e-6a53-4c1e-9d8a-1f0c2b3a4d02',
-        customerPhone: '9800000102',
-        agentLabel: 'Customer Missed',
-        agentNumber: '+919700000202',
-        missed: true,
-        durationSeconds: 0,
-        recordingUrl: null,
-        direction: 'inbound',
-        businessCallType: 'Missed Call',
-      });
-      expect(event.startedAt?.toISOString()).toBe('2026-11-20T05:44:02.000Z');
-    });
-
-    it('reads call-log record 3 (outbound, duration as a string)', () => {
-      const event = normalize(page.objects[2]);
-
-      expect(event).toMatchObject({
-        callId: '0b6f1d2e-6a53-4c1e-9d8a-1f0c2b3a4d03',
-        customerPhone: '9800000101',
-        direction: 'outbound',
-        durationSeconds: 61,
-        missed: false,
-      });
-      expect(event.startedAt?.toISOString()).toBe('2026-11-20T07:10:09.000Z');
+      expect(event).toMatchObject(fields);
+      expect(event.startedAt?.toISOString()).toBe(startedAt);
     });
 
     it('reads the classic hook query string', () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { CursorCodec } from '../common/pagination/cursor';
+import { CursorCodec, keysetPosition } from '../common/pagination/cursor';
 import { optionalBoundary } from '../common/dates';
 import { businessConfig } from '../config';
 import { LeadDetail, LeadKey, LeadSyncRepository } from '../database/lead-sync.repository';
@@ -9,6 +9,7 @@ import { LeadPageDto } from './dto/lead.dto';
 import { ListLeadsQuery } from './dto/list-leads.query';
 
 const CURSOR_KIND = 'leads';
+const isLeadKey = keysetPosition<LeadKey>('createdAt', 'id', Number.isSafeInteger);
 const PHONE_LIKE = /^\+?[\d\s\-.()]+$/;
 
 /**
@@ -34,7 +35,7 @@ export class LeadLookupService {
       q: query.q,
       qPhone: query.q ? phonePrefix(query.q, defaultCountry) : undefined,
       limit: query.limit,
-      after: query.cursor ? this.cursors.decode(CURSOR_KIND, query.cursor, isLeadKey) : undefined,
+      after: this.cursors.after(CURSOR_KIND, query.cursor, isLeadKey),
     });
     return this.cursors.page(CURSOR_KIND, page);
   }
@@ -58,15 +59,4 @@ export function phonePrefix(q: string, defaultCountry: string): string | undefin
     ? digits.replace(/^91/, '')
     : digits.replace(/^(0091|0)/, '');
   return national.length > 0 ? national : undefined;
-}
-
-function isLeadKey(value: unknown): value is LeadKey {
-  const key = value as Partial<LeadKey> | null;
-  return (
-    typeof key === 'object' &&
-    key !== null &&
-    typeof key.createdAt === 'string' &&
-    !Number.isNaN(Date.parse(key.createdAt)) &&
-    Number.isSafeInteger(key.id)
-  );
 }

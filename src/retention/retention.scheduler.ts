@@ -1,14 +1,8 @@
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { BACKGROUND_JOBS } from '../common/background-jobs';
 import { Clock } from '../common/clock';
+import { OneRunAtATime } from '../common/one-run-at-a-time';
+import { JobTimers, JobTiming, ScheduledJob } from '../common/scheduled-job';
 import { retentionConfig } from '../config';
 import { DatabaseLease, HeldLease } from '../database/database-lease';
 import { LeadSyncRepository } from '../database/lead-sync.repository';
@@ -36,37 +30,35 @@ export interface RetentionResult {
  * and never overlaps itself. Deleting is idempotent: a pass cut short is finished by the next.
  */
 @Injectable()
-export class RetentionScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class RetentionScheduler extends ScheduledJob {
   private readonly logger = new Logger(RetentionScheduler.name);
-  private current: Promise<RetentionResult | null> | null = null;
+  private readonly passes = new OneRunAtATime<RetentionResult | null>();
   private stopping = false;
 
   constructor(
     private readonly repository: LeadSyncRepository,
     private readonly lease: DatabaseLease,
     private readonly clock: Clock,
-    private readonly scheduler: SchedulerRegistry,
+    timers: JobTimers,
     @Inject(retentionConfig.KEY) private readonly config: ConfigType<typeof retentionConfig>,
-    @Inject(BACKGROUND_JOBS) private readonly backgroundJobs: boolean,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    if (!this.backgroundJobs || !this.enabled) return;
-    const tick = () => void this.run();
-    this.scheduler.addTimeout(JOB_NAME, setTimeout(tick, FIRST_RUN_DELAY_MS));
-    this.scheduler.addInterval(JOB_NAME, setInterval(tick, INTERVAL_MS));
-  }
-
-  /** On SIGTERM: no new passes; the batch in progress finishes. */
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopping = true;
-    if (this.scheduler.doesExist('timeout', JOB_NAME)) this.scheduler.deleteTimeout(JOB_NAME);
-    if (this.scheduler.doesExist('interval', JOB_NAME)) this.scheduler.deleteInterval(JOB_NAME);
-    await this.current;
+  ) {
+    super(timers);
   }
 
   get enabled(): boolean {
     return this.config.deliveryDays > 0 || this.config.syncRunDays > 0;
+  }
+
+  protected override schedule(): JobTiming | null {
+    return this.enabled
+      ? { name: JOB_NAME, everyMs: INTERVAL_MS, first: FIRST_RUN_DELAY_MS }
+      : null;
+  }
+
+  /** No new passes; the batch in progress finishes. */
+  protected override async finish(): Promise<void> {
+    this.stopping = true;
+    await this.passes.settled();
   }
 
   /**
@@ -74,11 +66,8 @@ export class RetentionScheduler implements OnApplicationBootstrap, BeforeApplica
    * deleted, or null when another instance holds the lease. A pass already running here is
    * joined, not repeated.
    */
-  run(): Promise<RetentionResult | null> {
-    this.current ??= this.pass().finally(() => {
-      this.current = null;
-    });
-    return this.current;
+  override tick(): Promise<RetentionResult | null> {
+    return this.passes.join(() => this.pass());
   }
 
   private async pass(): Promise<RetentionResult | null> {

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { Clock } from '../common/clock';
+import { OneRunAtATime } from '../common/one-run-at-a-time';
 import { businessConfig, sourceCountsConfig } from '../config';
+import { DatabaseLease, HeldLease } from '../database/database-lease';
 import { LeadSyncRepository, RecountMode, RecountStep } from '../database/lead-sync.repository';
 import { MetricsService } from '../metrics/metrics.service';
-import { DatabaseLease } from '../database/database-lease';
 import { RecountInProgressError } from './sources.errors';
 
 /** The lease stream of the recount (and of the first build). */
@@ -42,7 +43,7 @@ export interface RecountSummary {
 @Injectable()
 export class SourceCountsRecounter {
   private readonly logger = new Logger(SourceCountsRecounter.name);
-  private running: Promise<RecountSummary> | null = null;
+  private readonly runs = new OneRunAtATime<RecountSummary>();
   private stopping = false;
 
   constructor(
@@ -55,7 +56,7 @@ export class SourceCountsRecounter {
   ) {}
 
   get isRunning(): boolean {
-    return this.running !== null;
+    return this.runs.busy;
   }
 
   /**
@@ -63,36 +64,32 @@ export class SourceCountsRecounter {
    * RecountInProgressError when one is running in this process or holds the lease elsewhere.
    */
   async recount(trigger: RecountTrigger): Promise<RecountSummary> {
-    if (this.running) throw new RecountInProgressError();
-    const run = this.exclusively(trigger);
-    this.running = run;
-    try {
-      return await run;
-    } finally {
-      this.running = null;
-    }
+    const run = this.runs.start(() => this.exclusively(trigger));
+    if (!run) throw new RecountInProgressError();
+    return run;
   }
 
   /** Stops after the batch in progress; the cursor stays for the next run. */
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.running?.catch(() => undefined);
+    await this.runs.settled();
   }
 
   private async exclusively(trigger: RecountTrigger): Promise<RecountSummary> {
-    if (!(await this.lease.tryAcquire(RECOUNT_STREAM, LEASE_SECONDS)).acquired) {
-      throw new RecountInProgressError();
-    }
-    try {
-      const summary = await this.runBatches(trigger !== 'resume');
-      this.report(trigger, summary);
-      return summary;
-    } finally {
-      await this.lease.release(RECOUNT_STREAM).catch(() => undefined);
-    }
+    const run = await this.lease.runExclusive(
+      RECOUNT_STREAM,
+      { ttlSeconds: LEASE_SECONDS },
+      async (lease) => {
+        const summary = await this.runBatches(trigger !== 'resume', lease);
+        this.report(trigger, summary);
+        return summary;
+      },
+    );
+    if (!run.ran) throw new RecountInProgressError();
+    return run.value;
   }
 
-  private async runBatches(begin: boolean): Promise<RecountSummary> {
+  private async runBatches(begin: boolean, lease: HeldLease): Promise<RecountSummary> {
     let step: RecountStep;
     let batches = 0;
     do {
@@ -103,9 +100,7 @@ export class SourceCountsRecounter {
         begin && batches === 0,
       );
       batches += 1;
-      if (batches % RENEW_EVERY_BATCHES === 0) {
-        await this.lease.renew(RECOUNT_STREAM, LEASE_SECONDS);
-      }
+      if (batches % RENEW_EVERY_BATCHES === 0) await lease.renew();
     } while (!step.done && !this.stopping);
     const differences = Object.entries(step.differences)
       .map(([sourceId, difference]) => ({ sourceId: Number(sourceId), difference }))

@@ -1,19 +1,12 @@
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-  OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { BACKGROUND_JOBS } from '../common/background-jobs';
 import { Clock } from '../common/clock';
+import { OneRunAtATime } from '../common/one-run-at-a-time';
+import { JobTimers, JobTiming, ScheduledJob } from '../common/scheduled-job';
 import { businessConfig, sourceCountsConfig } from '../config';
+import { DatabaseLease } from '../database/database-lease';
 import { LeadSyncRepository, SourceCountsRefresh } from '../database/lead-sync.repository';
 import { isRecountDue } from './recount-schedule';
-import { DatabaseLease } from '../database/database-lease';
 import { RecountTrigger, SourceCountsRecounter } from './source-counts.recounter';
 import { RecountInProgressError } from './sources.errors';
 
@@ -31,11 +24,9 @@ const MAX_FOLDS_PER_TICK = 20;
  * after it). It also starts the first build of the counts and the daily recount when due.
  */
 @Injectable()
-export class SourceCountsRefresher
-  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
-{
+export class SourceCountsRefresher extends ScheduledJob {
   private readonly logger = new Logger(SourceCountsRefresher.name);
-  private running = false;
+  private readonly refreshes = new OneRunAtATime<SourceCountsRefresh | null>();
   private failing = false;
 
   constructor(
@@ -43,29 +34,21 @@ export class SourceCountsRefresher
     private readonly lease: DatabaseLease,
     private readonly recounter: SourceCountsRecounter,
     private readonly clock: Clock,
-    private readonly scheduler: SchedulerRegistry,
-    @Inject(BACKGROUND_JOBS) private readonly backgroundJobs: boolean,
+    timers: JobTimers,
     @Inject(sourceCountsConfig.KEY) private readonly config: ConfigType<typeof sourceCountsConfig>,
     @Inject(businessConfig.KEY) private readonly business: ConfigType<typeof businessConfig>,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    const seconds = this.config.refreshSeconds;
-    if (seconds === 0 || !this.backgroundJobs) return;
-    this.scheduler.addInterval(
-      JOB_NAME,
-      setInterval(() => void this.tick(), seconds * 1000),
-    );
+  ) {
+    super(timers);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopTimer();
+  protected override schedule(): JobTiming | null {
+    const seconds = this.config.refreshSeconds;
+    return seconds === 0 ? null : { name: JOB_NAME, everyMs: seconds * 1000 };
+  }
+
+  protected override async finish(): Promise<void> {
     await this.recounter.stop();
     await this.lease.release(REFRESH_STREAM).catch(() => undefined);
-  }
-
-  onApplicationShutdown(): void {
-    this.stopTimer();
   }
 
   /**
@@ -73,9 +56,11 @@ export class SourceCountsRefresher
    * or the daily recount in the background when due. Returns the last refresh, or null when
    * another instance holds the lease or a tick is still running.
    */
-  async tick(): Promise<SourceCountsRefresh | null> {
-    if (this.running) return null;
-    this.running = true;
+  override async tick(): Promise<SourceCountsRefresh | null> {
+    return this.refreshes.start(() => this.refreshUnderLease()) ?? null;
+  }
+
+  private async refreshUnderLease(): Promise<SourceCountsRefresh | null> {
     try {
       const ttl = Math.max(10, this.config.refreshSeconds * 5);
       if (!(await this.lease.tryAcquire(REFRESH_STREAM, ttl)).acquired) return null;
@@ -89,8 +74,6 @@ export class SourceCountsRefresher
         this.logger.warn(`Could not refresh source counts: ${(error as Error).message}`);
       this.failing = true;
       return null;
-    } finally {
-      this.running = false;
     }
   }
 
@@ -126,9 +109,5 @@ export class SourceCountsRefresher
         this.logger.warn(`Source counts recount stopped: ${(error as Error).message}`);
       }
     });
-  }
-
-  private stopTimer(): void {
-    if (this.scheduler.doesExist('interval', JOB_NAME)) this.scheduler.deleteInterval(JOB_NAME);
   }
 }

@@ -4,16 +4,16 @@ import {
   Controller,
   Get,
   HttpCode,
-  NotFoundException,
   Param,
   Post,
   Query,
   UseGuards,
 } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdParams } from '../common/dto/id.params';
 import { InternalApiKeyGuard } from '../common/guards/internal-api-key.guard';
-import { ApiErrorResponse, ApiInternalKey } from '../common/openapi';
+import { found } from '../common/http/found';
+import { ApiEndpoint, ApiErrorResponse, ApiInternalKey } from '../common/openapi';
 import { CreateSourceBody } from './dto/create-source.body';
 import { RecountDto } from './dto/recount.dto';
 import { LeadsPerHourDto, SourceDetailDto, SourceDto } from './dto/source.dto';
@@ -32,45 +32,42 @@ export class SourcesController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Every source with totalLeads, todaysLeads and lastLeadAt' })
-  @ApiOkResponse({ type: [SourceDto] })
+  @ApiEndpoint('Every source with totalLeads, todaysLeads and lastLeadAt', [SourceDto])
   list(): Promise<SourceDto[]> {
     return this.sources.list();
   }
 
   @Get('leads-per-hour')
-  @ApiOperation({
-    summary: 'Leads per hour by source for the last `days` days (default: yesterday and today)',
-  })
-  @ApiOkResponse({ type: LeadsPerHourDto })
-  @ApiErrorResponse(400, 'A bad days', 'bad_request')
+  @ApiEndpoint(
+    'Leads per hour by source for the last `days` days (default: yesterday and today)',
+    LeadsPerHourDto,
+    [400, 'A bad days', 'bad_request'],
+  )
   leadsPerHour(@Query() { days }: LeadsPerHourQuery): Promise<LeadsPerHourDto> {
     return this.sources.leadsPerHour(days);
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One source with its counts and, with `days`, its leads per day' })
-  @ApiOkResponse({ type: SourceDetailDto })
-  @ApiErrorResponse(400, 'A bad id or days', 'bad_request')
-  @ApiErrorResponse(404, 'No such source', 'source_not_found')
+  @ApiEndpoint(
+    'One source with its counts and, with `days`, its leads per day',
+    SourceDetailDto,
+    [400, 'A bad id or days', 'bad_request'],
+    [404, 'No such source', 'source_not_found'],
+  )
   async get(
     @Param() { id }: IdParams,
     @Query() { days }: SourceDetailQuery,
   ): Promise<SourceDetailDto> {
-    const source = await this.sources.get(id, days);
-    if (!source) {
-      throw new NotFoundException({ code: 'source_not_found', message: `No source ${id}.` });
-    }
-    return source;
+    return found(await this.sources.get(id, days), 'source_not_found', `No source ${id}.`);
   }
 
   @Post('recount')
   @HttpCode(200)
-  @ApiOperation({
-    summary: 'Recounts every source from the lead tables now, correcting and reporting drift',
-  })
-  @ApiOkResponse({ type: RecountDto })
-  @ApiErrorResponse(409, 'A recount is already running', 'recount_in_progress')
+  @ApiEndpoint(
+    'Recounts every source from the lead tables now, correcting and reporting drift',
+    RecountDto,
+    [409, 'A recount is already running', 'recount_in_progress'],
+  )
   recount(): Promise<RecountDto> {
     return this.recounter.recount('manual');
   }

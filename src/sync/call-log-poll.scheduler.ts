@@ -1,14 +1,6 @@
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-  OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { BACKGROUND_JOBS } from '../common/background-jobs';
+import { JobTimers, JobTiming, ScheduledJob } from '../common/scheduled-job';
 import { pollingConfig } from '../config';
 import { CallLogSyncService } from './call-log-sync.service';
 import { SyncInProgressError } from './sync.errors';
@@ -21,50 +13,39 @@ const JOB_NAME = 'knowlarity-call-log-poll';
  * another instance, is skipped: the lease decides who polls.
  */
 @Injectable()
-export class CallLogPollScheduler
-  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
-{
+export class CallLogPollScheduler extends ScheduledJob {
   private readonly logger = new Logger(CallLogPollScheduler.name);
 
   constructor(
     private readonly sync: CallLogSyncService,
-    private readonly scheduler: SchedulerRegistry,
+    timers: JobTimers,
     @Inject(pollingConfig.KEY) private readonly config: ConfigType<typeof pollingConfig>,
-    @Inject(BACKGROUND_JOBS) private readonly backgroundJobs: boolean,
-  ) {}
+  ) {
+    super(timers);
+  }
 
-  onApplicationBootstrap(): void {
-    if (!this.backgroundJobs) return;
+  protected override schedule(): JobTiming | null {
     if (!this.sync.configured) {
       this.logger.warn(
         'Call-log polling is off: KNOWLARITY_API_KEY and KNOWLARITY_SR_API_KEY are not set.',
       );
-      return;
+      return null;
     }
     if (!this.config.enabled) {
       this.logger.warn('Call-log polling is off: KNOWLARITY_POLL_ENABLED=false.');
-      return;
+      return null;
     }
     this.logger.log(`Polling the Knowlarity call log every ${this.config.intervalSeconds} s.`);
-    this.scheduler.addInterval(
-      JOB_NAME,
-      setInterval(() => void this.tick(), this.config.intervalSeconds * 1000),
-    );
-    void this.tick();
+    return { name: JOB_NAME, everyMs: this.config.intervalSeconds * 1000, first: 'at-boot' };
   }
 
-  /** On SIGTERM: no new ticks, and the run in progress finishes its page. */
-  async beforeApplicationShutdown(): Promise<void> {
-    if (this.scheduler.doesExist('interval', JOB_NAME)) this.scheduler.deleteInterval(JOB_NAME);
-    await this.sync.stop();
-  }
-
-  onApplicationShutdown(): void {
-    if (this.scheduler.doesExist('interval', JOB_NAME)) this.scheduler.deleteInterval(JOB_NAME);
+  /** The run in progress finishes its page. */
+  protected override finish(): Promise<void> {
+    return this.sync.stop();
   }
 
   /** One scheduled poll; returns false when it was skipped because a run is in progress. */
-  async tick(): Promise<boolean> {
+  override async tick(): Promise<boolean> {
     try {
       await this.sync.poll('schedule');
       return true;

@@ -34,9 +34,14 @@ export class CallLogReconciler {
     @Inject(knowlarityApiConfig.KEY) private readonly api: ConfigType<typeof knowlarityApiConfig>,
   ) {}
 
+  /** False without Knowlarity credentials: there is no call log to compare with. */
+  get configured(): boolean {
+    return this.api.credentialsConfigured;
+  }
+
   /** Compares Knowlarity's call log for [from, to) with the stored calls. */
   async reconcile(from: Date, to: Date): Promise<ReconcileReport> {
-    if (!this.api.credentialsConfigured) throw new SyncNotConfiguredError();
+    if (!this.configured) throw new SyncNotConfiguredError();
     assertSyncWindow(from, to, this.clock.now());
     const inLog = new Set<string>();
     for await (const page of this.client.iterateCallLog({ from, to })) {

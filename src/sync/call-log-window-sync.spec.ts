@@ -8,6 +8,8 @@ import {
 } from '../../test/support/sync-fakes';
 import { IngestItem } from '../database/lead-sync.repository';
 import { KnowlarityUnavailableError } from '../knowlarity/knowlarity-api.errors';
+import { MetricsService } from '../metrics/metrics.service';
+import { SyncWindow } from './call-log-window-sync';
 
 const FROM = new Date('2026-11-20T00:00:00Z');
 const TO = new Date('2026-11-20T06:00:00Z');
@@ -20,6 +22,23 @@ const noPhone = callRecord('call-x', null, AT);
 
 function ingestedIds(items: unknown): string[] {
   return (items as IngestItem[]).map((item) => item.call.callId);
+}
+
+/** The window [FROM, TO] as a run of `trigger`; `extra` moves the watermark, or says how not. */
+function windowOf(
+  trigger: SyncWindow['trigger'],
+  extra: Omit<SyncWindow, 'trigger' | 'from' | 'to'>,
+): SyncWindow {
+  return { trigger, from: FROM, to: TO, ...extra };
+}
+
+/** How many runs of `trigger` the metrics counted with `result`. */
+function pollRuns(
+  metrics: MetricsService,
+  trigger: SyncWindow['trigger'],
+  result: 'succeeded' | 'failed',
+): Promise<number> {
+  return counterValue(metrics, 'knowlarity_poll_runs_total', { trigger, result });
 }
 
 describe('CallLogWindowSync', () => {
@@ -38,10 +57,7 @@ describe('CallLogWindowSync', () => {
     );
     const { lease, renewals } = fakeLease('call_log');
 
-    const run = await windows.run(
-      { trigger: 'schedule', from: FROM, to: TO, advancesWatermark: true },
-      lease,
-    );
+    const run = await windows.run(windowOf('schedule', { advancesWatermark: true }), lease);
 
     expect(client.windows).toEqual([{ from: FROM, to: TO }]);
     const pageCalls = repository.callsOf('knowlarity_ingest_calls');
@@ -88,12 +104,7 @@ describe('CallLogWindowSync', () => {
       error: null,
       watermarkAdvanced: true,
     });
-    expect(
-      await counterValue(metrics, 'knowlarity_poll_runs_total', {
-        trigger: 'schedule',
-        result: 'succeeded',
-      }),
-    ).toBe(1);
+    expect(await pollRuns(metrics, 'schedule', 'succeeded')).toBe(1);
   });
 
   it('records a window whose page fails as a failed run with the error code, and returns it instead of throwing', async () => {
@@ -101,10 +112,7 @@ describe('CallLogWindowSync', () => {
     const { repository, metrics, windows } = syncStack(() => [[a], failure]);
     const { lease } = fakeLease('call_log');
 
-    const run = await windows.run(
-      { trigger: 'manual', from: FROM, to: TO, advancesWatermark: true },
-      lease,
-    );
+    const run = await windows.run(windowOf('manual', { advancesWatermark: true }), lease);
 
     expect(run).toMatchObject({
       status: 'failed',
@@ -117,12 +125,7 @@ describe('CallLogWindowSync', () => {
     expect(repository.callsOf('knowlarity_sync_finish_run')).toEqual([
       expect.objectContaining({ p_status: 'failed', p_error: run.error }),
     ]);
-    expect(
-      await counterValue(metrics, 'knowlarity_poll_runs_total', {
-        trigger: 'manual',
-        result: 'failed',
-      }),
-    ).toBe(1);
+    expect(await pollRuns(metrics, 'manual', 'failed')).toBe(1);
   });
 
   it('never asks to move the watermark for a window that does not advance it (back-fills)', async () => {
@@ -130,7 +133,7 @@ describe('CallLogWindowSync', () => {
     const { lease } = fakeLease('call_log_backfill');
 
     const run = await windows.run(
-      { trigger: 'backfill', from: FROM, to: TO, advancesWatermark: false, backfillId: 9 },
+      windowOf('backfill', { advancesWatermark: false, backfillId: 9 }),
       lease,
     );
 
@@ -146,19 +149,14 @@ describe('CallLogWindowSync', () => {
     const { lease } = fakeLease('call_log_backfill');
 
     const run = await windows.run(
-      { trigger: 'backfill', from: FROM, to: TO, advancesWatermark: false, dryRun: true },
+      windowOf('backfill', { advancesWatermark: false, dryRun: true }),
       lease,
     );
 
     expect(run).toMatchObject({ runId: 0, status: 'succeeded', outcomes: { lead_created: 2 } });
     expect(repository.calls.map((call) => call.fn)).toEqual(['knowlarity_ingest_calls']);
     expect(repository.callsOf('knowlarity_ingest_calls')[0].p_dry_run).toBe(true);
-    expect(
-      await counterValue(metrics, 'knowlarity_poll_runs_total', {
-        trigger: 'backfill',
-        result: 'succeeded',
-      }),
-    ).toBe(0);
+    expect(await pollRuns(metrics, 'backfill', 'succeeded')).toBe(0);
   });
 
   it('after stop(), ends a run before ingesting its next page and records it as failed', async () => {
@@ -166,10 +164,7 @@ describe('CallLogWindowSync', () => {
     const { lease } = fakeLease('call_log');
 
     windows.stop();
-    const run = await windows.run(
-      { trigger: 'schedule', from: FROM, to: TO, advancesWatermark: true },
-      lease,
-    );
+    const run = await windows.run(windowOf('schedule', { advancesWatermark: true }), lease);
 
     expect(run).toMatchObject({
       status: 'failed',

@@ -1,15 +1,10 @@
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { BACKGROUND_JOBS } from '../common/background-jobs';
 import { Clock } from '../common/clock';
+import { OneRunAtATime } from '../common/one-run-at-a-time';
 import { startOfDay } from '../common/dates';
-import { businessConfig, knowlarityApiConfig, streamConfig } from '../config';
+import { JobTimers, JobTiming, ScheduledJob } from '../common/scheduled-job';
+import { businessConfig, streamConfig } from '../config';
 import { DatabaseLease } from '../database/database-lease';
 import { formatInZone } from '../knowlarity/times';
 import { MetricsService } from '../metrics/metrics.service';
@@ -40,11 +35,10 @@ export interface DailyReconcileRun {
  * and not released: only one instance reconciles each day, even across restarts.
  */
 @Injectable()
-export class DailyReconcileScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class DailyReconcileScheduler extends ScheduledJob {
   private readonly logger = new Logger(DailyReconcileScheduler.name);
-  private timer: NodeJS.Timeout | null = null;
   private lastDayChecked: string | null = null;
-  private running: Promise<void> | null = null;
+  private readonly runs = new OneRunAtATime<boolean>();
   private last: DailyReconcileRun | null = null;
 
   constructor(
@@ -52,26 +46,25 @@ export class DailyReconcileScheduler implements OnApplicationBootstrap, BeforeAp
     private readonly lease: DatabaseLease,
     private readonly metrics: MetricsService,
     private readonly clock: Clock,
+    timers: JobTimers,
     @Inject(streamConfig.KEY) private readonly config: ConfigType<typeof streamConfig>,
     @Inject(businessConfig.KEY) private readonly business: ConfigType<typeof businessConfig>,
-    @Inject(knowlarityApiConfig.KEY) private readonly api: ConfigType<typeof knowlarityApiConfig>,
-    @Inject(BACKGROUND_JOBS) private readonly backgroundJobs: boolean,
-  ) {}
+  ) {
+    super(timers);
+  }
 
   get enabled(): boolean {
-    return this.config.reconcileHour >= 0 && this.api.credentialsConfigured;
+    return this.config.reconcileHour >= 0 && this.reconciler.configured;
   }
 
-  onApplicationBootstrap(): void {
-    if (!this.backgroundJobs || !this.enabled) return;
-    this.timer = setInterval(() => void this.tick(), CHECK_EVERY_MS);
-    this.timer.unref();
-    void this.tick();
+  protected override schedule(): JobTiming | null {
+    return this.enabled
+      ? { name: DAILY_RECONCILE_LEASE, everyMs: CHECK_EVERY_MS, first: 'at-boot' }
+      : null;
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  protected override finish(): Promise<void> {
+    return this.runs.settled();
   }
 
   status() {
@@ -79,8 +72,11 @@ export class DailyReconcileScheduler implements OnApplicationBootstrap, BeforeAp
   }
 
   /** Reconciles yesterday when it is past the hour and not done yet; true when it ran here. */
-  async tick(): Promise<boolean> {
-    if (this.running) return false;
+  override async tick(): Promise<boolean> {
+    return this.runs.start(() => this.reconcileWhenDue()) ?? false;
+  }
+
+  private async reconcileWhenDue(): Promise<boolean> {
     const now = this.clock.now();
     const local = formatInZone(now, this.business.timezone);
     const today = local.slice(0, 10);
@@ -94,8 +90,7 @@ export class DailyReconcileScheduler implements OnApplicationBootstrap, BeforeAp
     const state = await this.lease.tryAcquire(DAILY_RECONCILE_LEASE, ttlSeconds);
     this.lastDayChecked = today;
     if (!state.acquired) return false;
-    this.running = this.reconcile(from, to).finally(() => (this.running = null));
-    await this.running;
+    await this.reconcile(from, to);
     return true;
   }
 

@@ -14,6 +14,7 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { apiKeyNameOf, InternalApiKeyGuard } from '../common/guards/internal-api-key.guard';
+import { found } from '../common/http/found';
 import { parseBody } from '../common/http/raw-body';
 import { scrubSecrets } from '../common/secret-scrubber';
 import { CONFIGURED_SECRETS } from '../config/secrets';
@@ -74,9 +75,11 @@ export class WebhookDeliveriesController {
     @Query() query: ReplayQuery,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<WebhookResponseBody> {
-    const stored = await this.repository.getDelivery(id);
-    if (!stored)
-      throw new NotFoundException({ code: 'delivery_not_found', message: `No delivery ${id}.` });
+    const stored = found(
+      await this.repository.getDelivery(id),
+      'delivery_not_found',
+      `No delivery ${id}.`,
+    );
     if (stored.bodyStored === false) {
       throw new NotFoundException({
         code: 'delivery_body_not_stored',

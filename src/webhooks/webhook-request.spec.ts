@@ -12,24 +12,30 @@ function request(url: string): RawBodyRequest {
 }
 
 describe('webhook request extraction', () => {
-  it('takes the token out of the query, keeping the rest byte for byte', () => {
-    const req = request('/webhooks/knowlarity?caller_id=%2B919800000101&token=abc%2Ddef&x=a+b');
+  it.each([
+    [
+      'the query, keeping the rest byte for byte',
+      '/webhooks/knowlarity?caller_id=%2B919800000101&token=abc%2Ddef&x=a+b',
+      {
+        token: 'abc-def',
+        path: '/webhooks/knowlarity',
+        rawQuery: 'caller_id=%2B919800000101&x=a+b',
+      },
+    ],
+    [
+      'the path, and redacts the stored path',
+      '/webhooks/knowlarity/s3cr3t-token-value?caller_id=1',
+      {
+        token: 's3cr3t-token-value',
+        path: '/webhooks/knowlarity/[redacted]',
+        rawQuery: 'caller_id=1',
+      },
+    ],
+  ])('takes the token out of %s', (_where, url, { token, path, rawQuery }) => {
+    const req = request(url);
 
-    expect(presentedToken(req)).toBe('abc-def');
-    expect(webhookRequestOf(req)).toMatchObject({
-      path: '/webhooks/knowlarity',
-      rawQuery: 'caller_id=%2B919800000101&x=a+b',
-    });
-  });
-
-  it('takes the token out of the path and redacts the stored path', () => {
-    const req = request('/webhooks/knowlarity/s3cr3t-token-value?caller_id=1');
-
-    expect(presentedToken(req)).toBe('s3cr3t-token-value');
-    expect(webhookRequestOf(req)).toMatchObject({
-      path: '/webhooks/knowlarity/[redacted]',
-      rawQuery: 'caller_id=1',
-    });
+    expect(presentedToken(req)).toBe(token);
+    expect(webhookRequestOf(req)).toMatchObject({ path, rawQuery });
   });
 
   it('has no token when none was sent', () => {

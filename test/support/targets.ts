@@ -69,3 +69,58 @@ export const repositoryTargets: RepositoryTarget[] = [
     open: async () => behindFakePostgrest(await createServerDatabase()),
   },
 ];
+
+/** The database a suite runs on, read when a hook or test runs (it is opened by then). */
+export type OpenedDatabase = Readonly<Pick<OpenTarget, 'repository' | 'database'>>;
+
+export interface EveryTargetOptions {
+  /** A fresh database for the whole suite (the default) or for each test. */
+  freshFor?: 'suite' | 'test';
+  /** Only the targets with these names (all of them by default). */
+  only?: string[];
+  /** How long opening one database may take, in milliseconds (Jest's default otherwise). */
+  openTimeout?: number;
+}
+
+/**
+ * Declares the suite `<name> on <target>` for every repository target, each on a database it
+ * opens before the suite's own hooks run and closes after them (an app the suite boots on it is
+ * closed first). A target on the PostgreSQL server is skipped, as a skipped suite the run
+ * reports, only when TEST_DATABASE_URL is not set; with it set, a server that cannot be reached
+ * fails the suite.
+ */
+export function describeOnEveryTarget(
+  name: string,
+  body: (db: OpenedDatabase, target: RepositoryTarget) => void,
+  options: EveryTargetOptions = {},
+): void {
+  const { freshFor = 'suite', only, openTimeout } = options;
+  const [before, after] = freshFor === 'suite' ? [beforeAll, afterAll] : [beforeEach, afterEach];
+  for (const target of repositoryTargets) {
+    if (only && !only.includes(target.name)) continue;
+    (target.available ? describe : describe.skip)(`${name} on ${target.name}`, () => {
+      let opened: OpenTarget | undefined;
+      const db: OpenedDatabase = {
+        get repository() {
+          return openedOrThrow().repository;
+        },
+        get database() {
+          return openedOrThrow().database;
+        },
+      };
+      const openedOrThrow = (): OpenTarget => {
+        if (!opened) throw new Error(`The database on ${target.name} is not open`);
+        return opened;
+      };
+
+      before(async () => {
+        opened = await target.open();
+      }, openTimeout);
+      body(db, target);
+      after(async () => {
+        await opened?.close();
+        opened = undefined;
+      });
+    });
+  }
+}

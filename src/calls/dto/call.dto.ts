@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { AssignmentReason, CallView } from '../../database/lead-sync.repository';
+import { PageOf } from '../../common/pagination/page.dto';
 
 export const ASSIGNMENT_REASONS: AssignmentReason[] = [
   'answering_agent',
@@ -81,14 +82,4 @@ export class CallDto implements CallView {
   startedAt!: string;
 }
 
-export class CallPageDto {
-  @ApiProperty({ type: [CallDto], description: 'Newest first.' })
-  items!: CallDto[];
-
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    description: 'Pass as `cursor` for the next page; null on the last page.',
-  })
-  nextCursor!: string | null;
-}
+export class CallPageDto extends PageOf(CallDto) {}

@@ -1,57 +1,23 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { DateBoundaryField, IntegerField, OneOfField } from '../../common/dto/fields';
 import { PageQuery } from '../../common/pagination/page.query';
-import { toInteger } from '../../common/pagination/query-values';
-import { IsDateOrDateTime } from '../../common/dates';
-import { IsPhoneNumber } from '../../leads/dto/is-phone-number';
-
-const LEAD_MESSAGE = 'leadId must be a positive integer';
+import { PhoneField } from '../../leads/dto/is-phone-number';
 
 export class ListCallsQuery extends PageQuery {
-  @ApiPropertyOptional({ type: Number, minimum: 1, description: 'Calls linked to this lead.' })
-  @IsOptional()
-  @Transform(toInteger)
-  @IsInt({ message: LEAD_MESSAGE })
-  @Min(1, { message: LEAD_MESSAGE })
-  @Max(Number.MAX_SAFE_INTEGER, { message: LEAD_MESSAGE })
+  @IntegerField({ description: 'Calls linked to this lead.' })
   leadId?: number;
 
-  @ApiPropertyOptional({
-    description: 'The caller, in any format the ingest accepts (normalised the same way).',
-    example: '+91 98000 00101',
-  })
-  @IsOptional()
-  @IsPhoneNumber()
+  @PhoneField('The caller, in any format the ingest accepts (normalised the same way).')
   phone?: string;
 
-  @ApiPropertyOptional({
-    description: 'Started at or after: an ISO date-time, or a date in BUSINESS_TIMEZONE.',
-    example: '2026-11-20',
-  })
-  @IsOptional()
-  @IsDateOrDateTime()
+  @DateBoundaryField('from', 'Started')
   from?: string;
 
-  @ApiPropertyOptional({
-    description:
-      'Started before (exclusive): an ISO date-time, or a date in BUSINESS_TIMEZONE meaning ' +
-      'the end of that day.',
-    example: '2026-11-20',
-  })
-  @IsOptional()
-  @IsDateOrDateTime()
+  @DateBoundaryField('to', 'Started')
   to?: string;
 
-  @ApiPropertyOptional({ enum: ['answered', 'missed'] })
-  @IsOptional()
-  @IsString({ message: 'status must be answered or missed' })
-  @IsIn(['answered', 'missed'], { message: 'status must be answered or missed' })
+  @OneOfField(['answered', 'missed'])
   status?: 'answered' | 'missed';
 
-  @ApiPropertyOptional({ enum: ['inbound', 'outbound'] })
-  @IsOptional()
-  @IsString({ message: 'direction must be inbound or outbound' })
-  @IsIn(['inbound', 'outbound'], { message: 'direction must be inbound or outbound' })
+  @OneOfField(['inbound', 'outbound'])
   direction?: 'inbound' | 'outbound';
 }

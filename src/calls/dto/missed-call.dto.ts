@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { MissedCallView } from '../../database/lead-sync.repository';
+import { PageOf } from '../../common/pagination/page.dto';
 
 /** The lead a missed-call entry belongs to, in short. */
 export class MissedCallLeadDto {
@@ -73,19 +74,8 @@ export class MissedCallDto implements MissedCallView {
   returnedAfterSeconds!: number | null;
 }
 
-export class MissedCallPageDto {
-  @ApiProperty({
-    type: [MissedCallDto],
-    description:
-      'Waiting customers, newest missed call first; with returned=true, the runs that were ' +
-      'answered, most recently answered first.',
-  })
-  items!: MissedCallDto[];
-
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    description: 'Pass as `cursor` for the next page; null on the last page.',
-  })
-  nextCursor!: string | null;
-}
+export class MissedCallPageDto extends PageOf(
+  MissedCallDto,
+  'Waiting customers, newest missed call first; with returned=true, the runs that were ' +
+    'answered, most recently answered first.',
+) {}

@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import { CursorCodec } from './cursor';
+import { CursorCodec, keysetPosition } from './cursor';
 import { deriveCursorKey } from './cursor-key';
 
 const isPosition = (value: unknown): value is { id: number } =>
@@ -50,6 +50,32 @@ describe('CursorCodec', () => {
     const cursor = codec.encode('leads', { id: 'seven' });
 
     expect(codeOf(() => codec.decode('leads', cursor, isPosition))).toBe('invalid_cursor');
+  });
+
+  it('starts the first page (no cursor) after nothing', () => {
+    expect(codec.after('leads', undefined, isPosition)).toBeUndefined();
+    expect(codec.after('leads', codec.encode('leads', { id: 7 }), isPosition)).toEqual({ id: 7 });
+  });
+
+  it('checks a keyset position: a date-time text and an id of the right kind', () => {
+    const isLeadKey = keysetPosition<{ createdAt: string; id: number }>(
+      'createdAt',
+      'id',
+      Number.isSafeInteger,
+    );
+
+    expect(isLeadKey({ createdAt: '2026-01-01T00:00:00.000001Z', id: 7 })).toBe(true);
+    expect(
+      [
+        null,
+        'text',
+        { createdAt: '2026-01-01T00:00:00Z' },
+        { createdAt: 'yesterday', id: 7 },
+        { createdAt: 20260101, id: 7 },
+        { createdAt: '2026-01-01T00:00:00Z', id: '7' },
+        { createdAt: '2026-01-01T00:00:00Z', id: 2 ** 53 },
+      ].map(isLeadKey),
+    ).toEqual([false, false, false, false, false, false, false]);
   });
 
   it('derives the same key from the same API keys in any order, a random one from none', () => {

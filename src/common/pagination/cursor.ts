@@ -40,6 +40,15 @@ export class CursorCodec {
     return position;
   }
 
+  /** The position a page starts after: none for the first page (no `cursor`). */
+  after<T>(
+    kind: string,
+    cursor: string | undefined,
+    isPosition: (value: unknown) => value is T,
+  ): T | undefined {
+    return cursor ? this.decode(kind, cursor, isPosition) : undefined;
+  }
+
   /** A keyset page as the API returns it: the items and the cursor of the next page, if any. */
   page<T>(kind: string, page: { items: T[]; next: object | null }) {
     return { items: page.items, nextCursor: page.next ? this.encode(kind, page.next) : null };
@@ -52,6 +61,23 @@ export class CursorCodec {
       .subarray(0, MAC_BYTES)
       .toString('base64url');
   }
+}
+
+/**
+ * A guard for a keyset position: `instant` holds a date-time text, `id` the tie-breaker that
+ * `isId` accepts. Checked after the MAC, so it only guards against this service's own old shapes.
+ */
+export function keysetPosition<T extends object>(
+  instant: keyof T & string,
+  id: keyof T & string,
+  isId: (value: unknown) => boolean,
+): (value: unknown) => value is T {
+  return (value: unknown): value is T => {
+    if (typeof value !== 'object' || value === null) return false;
+    const fields = value as Record<string, unknown>;
+    const at = fields[instant];
+    return typeof at === 'string' && !Number.isNaN(Date.parse(at)) && isId(fields[id]);
+  };
 }
 
 function invalidCursor(): BadRequestException {

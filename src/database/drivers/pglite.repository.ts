@@ -1,10 +1,9 @@
 import { PGlite } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
 import { FunctionArgs, LeadSyncRepository } from '../lead-sync.repository';
-import { toStorageError } from '../storage.errors';
 import { PgliteCheckpointer } from './pglite-checkpointer';
 import { createDataDirectoryOnce } from './pglite-data-directory';
-import { buildFunctionCall } from './sql-function-call';
+import { runFunctionCall } from './sql-function-call';
 
 /**
  * PostgreSQL settings PGlite is started with (on top of its own defaults: single-user mode,
@@ -61,14 +60,8 @@ export class PgliteRepository extends LeadSyncRepository {
     return repository;
   }
 
-  protected async callFunction<T>(fn: string, args: FunctionArgs): Promise<T> {
-    const { text, values } = buildFunctionCall(fn, args);
-    try {
-      const result = await this.db.query<{ result: T }>(text, values);
-      return result.rows[0].result;
-    } catch (error) {
-      throw toStorageError(error);
-    }
+  protected callFunction<T>(fn: string, args: FunctionArgs): Promise<T> {
+    return runFunctionCall(fn, args, (text, values) => this.db.query<{ result: T }>(text, values));
   }
 
   async close(): Promise<void> {

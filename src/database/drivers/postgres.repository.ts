@@ -1,7 +1,6 @@
 import { Pool, types } from 'pg';
 import { FunctionArgs, LeadSyncRepository } from '../lead-sync.repository';
-import { toStorageError } from '../storage.errors';
-import { buildFunctionCall } from './sql-function-call';
+import { runFunctionCall } from './sql-function-call';
 
 // int8 as a JS number: ids stay far below 2^53, and the other drivers return numbers too.
 types.setTypeParser(types.builtins.INT8, (value) => Number(value));
@@ -27,14 +26,10 @@ export class PostgresRepository extends LeadSyncRepository {
     );
   }
 
-  protected async callFunction<T>(fn: string, args: FunctionArgs): Promise<T> {
-    const { text, values } = buildFunctionCall(fn, args);
-    try {
-      const result = await this.pool.query<{ result: T }>(text, values);
-      return result.rows[0].result;
-    } catch (error) {
-      throw toStorageError(error);
-    }
+  protected callFunction<T>(fn: string, args: FunctionArgs): Promise<T> {
+    return runFunctionCall(fn, args, (text, values) =>
+      this.pool.query<{ result: T }>(text, values),
+    );
   }
 
   async close(): Promise<void> {

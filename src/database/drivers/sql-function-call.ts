@@ -1,5 +1,6 @@
 import { FunctionArgs } from '../lead-sync.repository';
 import { storableJson, storableText } from '../storable';
+import { toStorageError } from '../storage.errors';
 
 const FUNCTION_NAME = /^knowlarity_[a-z0-9_]+$/;
 const ARGUMENT_NAME = /^p_[a-z0-9_]+$/;
@@ -22,6 +23,24 @@ export function buildFunctionCall(
   });
   const values = names.map((name) => toParameter(args[name]));
   return { text: `select ${fn}(${placeholders.join(', ')}) as result`, values };
+}
+
+/**
+ * Calls `fn` through a SQL client's `query` (a PGlite database or a `pg` pool) and returns its
+ * one JSON result; a failure comes back as a StorageError.
+ */
+export async function runFunctionCall<T>(
+  fn: string,
+  args: FunctionArgs,
+  query: (text: string, values: unknown[]) => Promise<{ rows: { result: T }[] }>,
+): Promise<T> {
+  const { text, values } = buildFunctionCall(fn, args);
+  try {
+    const result = await query(text, values);
+    return result.rows[0].result;
+  } catch (error) {
+    throw toStorageError(error);
+  }
 }
 
 function toParameter(value: unknown): unknown {

@@ -1,4 +1,6 @@
-import { ValidateBy, ValidationOptions } from 'class-validator';
+import { applyDecorators } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, ValidateBy, ValidationOptions } from 'class-validator';
 import { normalizePhone } from '../../knowlarity/phone';
 
 /**
@@ -16,5 +18,14 @@ export function IsPhoneNumber(options?: ValidationOptions): PropertyDecorator {
       },
     },
     options,
+  );
+}
+
+/** An optional query parameter: a phone number in any format the ingest accepts. */
+export function PhoneField(description: string): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ description, example: '+91 98000 00101' }),
+    IsOptional(),
+    IsPhoneNumber(),
   );
 }

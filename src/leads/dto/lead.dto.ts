@@ -2,6 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { CallDto } from '../../calls/dto/call.dto';
 import { LeadDetail, LeadSourceEntry, LeadView } from '../../database/lead-sync.repository';
 import { SourceRefDto } from '../../sources/dto/source.dto';
+import { PageOf } from '../../common/pagination/page.dto';
 
 /** A CRM lead with its primary source. */
 export class LeadDto implements LeadView {
@@ -100,14 +101,4 @@ export class LeadDetailDto extends LeadDto implements LeadDetail {
   callsTotal!: number;
 }
 
-export class LeadPageDto {
-  @ApiProperty({ type: [LeadDto], description: 'Newest first.' })
-  items!: LeadDto[];
-
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    description: 'Pass as `cursor` for the next page; null on the last page.',
-  })
-  nextCursor!: string | null;
-}
+export class LeadPageDto extends PageOf(LeadDto) {}

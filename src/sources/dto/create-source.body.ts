@@ -1,23 +1,9 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { trimmed } from '../../common/pagination/query-values';
-
-const NAME_MESSAGE = 'displayName must be text of 1 to 200 characters';
-const TYPE_MESSAGE = 'sourceType must be text of 1 to 100 characters';
+import { TextField } from '../../common/dto/fields';
 
 export class CreateSourceBody {
-  @ApiProperty({ example: 'Google Ads', maxLength: 200 })
-  @Transform(trimmed)
-  @IsString({ message: NAME_MESSAGE })
-  @IsNotEmpty({ message: NAME_MESSAGE })
-  @MaxLength(200, { message: NAME_MESSAGE })
+  @TextField({ required: true, maxLength: 200, trim: true, example: 'Google Ads' })
   displayName!: string;
 
-  @ApiProperty({ example: 'knowlarity_call', maxLength: 100 })
-  @Transform(trimmed)
-  @IsString({ message: TYPE_MESSAGE })
-  @IsNotEmpty({ message: TYPE_MESSAGE })
-  @MaxLength(100, { message: TYPE_MESSAGE })
+  @TextField({ required: true, maxLength: 100, trim: true, example: 'knowlarity_call' })
   sourceType!: string;
 }
