@@ -2,6 +2,7 @@ import { isTooDeep, MAX_JSON_DEPTH } from '../common/http/json-depth';
 import { FORM_TYPE, JSON_TYPE } from '../common/http/raw-body';
 import { InvalidPayloadError, parseFormOrQuery } from '../knowlarity';
 import { isPlainObject } from '../knowlarity/values';
+import type { TokenVerdict } from './delivery-record';
 import { UnsupportedMediaTypeError } from './webhook.errors';
 
 /** A webhook request as the transport received it, before any interpretation. */
@@ -21,6 +22,8 @@ export interface WebhookRequest {
   /** The URL token as presented: for the token check and its verdict, never stored or logged. */
   token?: string;
   tokenIn?: 'path' | 'query';
+  /** Set by the token check: what `token` was, so the record need not compare it again. */
+  tokenVerdict?: TokenVerdict;
   /** Set by the signature check: a Standard Webhooks message id already delivered. */
   duplicateMessageId?: string;
 }
