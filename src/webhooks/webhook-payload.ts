@@ -41,13 +41,15 @@ const TEXT_TYPE = /^text\/plain\b/i;
  */
 export function decodeWebhookPayload(request: WebhookRequest, bodyOnly = false): unknown {
   if (request.method === 'GET') return parseFormOrQuery(request.rawQuery);
-  const queryFields = bodyOnly ? {} : parseFormOrQuery(request.rawQuery);
+  const queryFields = bodyOnly || request.rawQuery === '' ? {} : parseFormOrQuery(request.rawQuery);
   if (!request.rawBody || request.rawBody.length === 0) return queryFields;
   const body = bodyOf(request);
   if (isTooDeep(body)) {
     throw new InvalidPayloadError(`The body is nested deeper than ${MAX_JSON_DEPTH} levels.`);
   }
-  return isPlainObject(body) ? { ...queryFields, ...body } : body;
+  if (!isPlainObject(body)) return body;
+  // A POST carries its fields in the body alone, as a rule: no copy then.
+  return Object.keys(queryFields).length === 0 ? body : { ...queryFields, ...body };
 }
 
 function bodyOf(request: WebhookRequest): unknown {
