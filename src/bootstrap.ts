@@ -20,6 +20,7 @@ import { DOCS_PATH, setupOpenApi } from './common/openapi';
 import { internalApiConfig } from './config';
 import { httpConfigFromEnvironment } from './config/http.config';
 import { secretsFromEnvironment } from './config/secrets';
+import { RequestLogging } from './logging/request-logging';
 import { MetricsService } from './metrics/metrics.service';
 import { WebhookRefusalResponder } from './webhooks/webhook-refusal.responder';
 import { isWebhookReceivingPath } from './webhooks/webhook-request';
@@ -76,6 +77,8 @@ const exceptionFilters = new WeakMap<object, AllExceptionsFilter>();
 export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
   const fastify = app.getHttpAdapter().getInstance();
   const http = httpConfigFromEnvironment();
+  // First, so that everything a request does is logged under its id.
+  fastify.addHook('onRequest', app.get(RequestLogging).onRequest);
   registerRawBodyParser(fastify, http.maxBodyBytes, isWebhookReceivingPath);
   registerSecurityHeaders(fastify, DOCS_PATH, await securityHeaders());
   closeConnectionsOnShutdown(fastify);
