@@ -13,15 +13,14 @@ describe('bindAsyncResourcesWithoutDeprecatedAccessor', () => {
   });
 
   it('keeps the arguments, the result, the length and `this` (given, or the caller)', () => {
-    const resource = new AsyncResource('test');
     function add(this: { base: number }, a: number, b: number): number {
       return this.base + a + b;
     }
 
-    const withThis = resource.bind(add, { base: 100 });
-    const withCaller = resource.bind(add);
+    const withThis = AsyncResource.bind(add, 'test', { base: 100 });
+    const withCaller = new AsyncResource('test').bind(add);
 
-    expect(withThis(1, 2)).toBe(103);
+    expect(withThis.call({ base: 0 }, 1, 2)).toBe(103);
     expect(withCaller.call({ base: 10 }, 1, 2)).toBe(13);
     expect([withThis.length, withCaller.length]).toEqual([2, 2]);
     expect(Object.getOwnPropertyDescriptor(withThis, 'asyncResource')).toBeUndefined();

@@ -1,6 +1,10 @@
 import { AsyncResource } from 'node:async_hooks';
 
-type Bind = (this: AsyncResource, fn: (...args: unknown[]) => unknown, thisArg?: unknown) => unknown;
+type Bind = (
+  this: AsyncResource,
+  fn: (...args: unknown[]) => unknown,
+  thisArg?: unknown,
+) => unknown;
 
 let installed = false;
 
