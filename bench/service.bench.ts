@@ -17,7 +17,11 @@
  *    leads: the refresh's cost at both sizes, GET /sources and GET /sources/:id at 8 clients);
  * 4. the webhook mix on the embedded PGlite driver at 64 and 256 connections, group commit on vs
  *    INGEST_BATCH_MAX=1, alternating rounds, and each PGlite service's peak RSS;
- * 5. optional (BENCH_SKIP decides; by default both are skipped to keep the run short): ceiling,
+ * 5. builds, when BENCH_SERVICE_DIRS names checkouts (comma-separated directories, each with its
+ *    own built `dist/`): one service per build, each on a database of its own, in alternating
+ *    rounds at every BENCH_CONNECTIONS, with each build's CPU per webhook and its ratios to the
+ *    first build (a change measured against its base in one run);
+ * 6. optional (BENCH_SKIP decides; by default both are skipped to keep the run short): ceiling,
  *    `knowlarity_ingest_call` called directly through `pg` by BENCH_CEILING_CLIENTS (64) clients,
  *    no HTTP; look-up, bench/lookup.bench.ts run as a step (1,000,000 leads, its own database).
  *
@@ -28,7 +32,8 @@
  * writes bench/results/latest.json. Knobs: BENCH_CONNECTIONS (16,64,256), BENCH_ROUNDS (2),
  * BENCH_POOL_SIZE (10: the service's DATABASE_POOL_SIZE and the naive handler's pool),
  * BENCH_COUNT_ROUNDS (6), BENCH_PGLITE_CONNECTIONS (64,256), BENCH_SKIP (any of compare,counts,
- * backfill,sourcecounts,pglite,ceiling,lookup; default ceiling,lookup; empty runs everything), BENCH_CPU_PROF (a directory: the services run with --cpu-prof and write
+ * backfill,sourcecounts,pglite,builds,ceiling,lookup; default ceiling,lookup; empty runs everything),
+ * BENCH_SERVICE_DIRS (the builds to compare), BENCH_CPU_PROF (a directory: the services run with --cpu-prof and write
  * their profiles there; summarise one with `node dist-bench/bench/cpu-profile-summary.js
  * <file>`), BENCH_PG_STATS=1 (the private cluster preloads pg_stat_statements; the costliest
  * statements, nested ones included, are printed after each phase), BENCH_SERVICE_NODE_FLAGS
@@ -105,6 +110,8 @@ const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROF;
 const SERVICE_NODE_FLAGS = (process.env.BENCH_SERVICE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 /** Preload pg_stat_statements (nested statements too) and print the costliest after each phase. */
 const PG_STATS = process.env.BENCH_PG_STATS === '1';
+/** Checkouts whose builds (`<dir>/dist/main.js`) run side by side in the builds phase. */
+const SERVICE_DIRS = (process.env.BENCH_SERVICE_DIRS ?? '').split(',').filter(Boolean);
 const NAIVE_SCRIPT = 'dist-bench/bench/naive/naive-webhook-server.js';
 
 const TOKEN = randomBytes(24).toString('hex');
@@ -159,6 +166,7 @@ async function main(): Promise<void> {
       serviceNodeFlags: SERVICE_NODE_FLAGS,
       logLevel: SERVICE_ENV.LOG_LEVEL,
       skipped: [...SKIP],
+      serviceDirs: SERVICE_DIRS,
     },
     compare: [],
     goals: [],
@@ -195,6 +203,8 @@ async function main(): Promise<void> {
     const statements = PG_STATS ? await statementStats(first) : async () => undefined;
 
     if (!SKIP.has('compare')) await compare(results, newDatabase, postgres, statements);
+    if (SERVICE_DIRS.length > 0 && !SKIP.has('builds'))
+      results.builds = await builds(newDatabase, postgres);
     if (!SKIP.has('backfill')) {
       results.backfill = await backfills(newDatabase, postgres);
       await statements();
@@ -415,6 +425,53 @@ async function webhook(
   } finally {
     http.close();
   }
+}
+
+/**
+ * The service built in each of SERVICE_DIRS, each on a database of its own with the same
+ * deliveries, in alternating rounds (A, B, A, B) at every connection count: the CPU per webhook
+ * and req/s of each build, and their ratios to the first.
+ */
+async function builds(
+  newDatabase: () => Promise<string>,
+  postgres: Record<string, ProcessGroup>,
+): Promise<NonNullable<Results['builds']>> {
+  const started: Target[] = [];
+  try {
+    for (const [index, dir] of SERVICE_DIRS.entries()) {
+      const databaseUrl = await newDatabase();
+      const server = await startService(
+        { ...SERVICE_ENV, DATABASE_DRIVER: 'postgres', DATABASE_URL: databaseUrl },
+        { cwd: dir, cpuProfileDir: CPU_PROFILE_DIR, nodeFlags: SERVICE_NODE_FLAGS },
+      );
+      console.log(`build ${index + 1}: ${dir} (pid ${server.child.pid})`);
+      started.push({ ...target('service', server, databaseUrl), name: `build ${index + 1}` });
+    }
+    for (const t of started) await warmUp(t, postgres);
+    const byConnections = [];
+    for (const connections of CONNECTIONS) {
+      const measured = await alternate(started, connections, postgres);
+      byConnections.push({ connections, builds: measured });
+      console.log(buildsSummary(connections, measured));
+    }
+    return { dirs: SERVICE_DIRS, byConnections };
+  } finally {
+    await Promise.all(started.map((t) => t.server.stop()));
+  }
+}
+
+function buildsSummary(connections: number, measured: Measured[]): string {
+  const [first] = measured;
+  const cpuOf = (m: Measured) => cpuMsPerRequest(m.mean, 'server') ?? NaN;
+  return measured
+    .map(
+      (m, index) =>
+        `builds at ${connections} connections, build ${index + 1}: ${perSecond(m.mean.perSecond)}/s ` +
+        `(${(m.mean.perSecond / first.mean.perSecond).toFixed(2)}×), server CPU ` +
+        `${cpuOf(m).toFixed(3)} ms a request (${(cpuOf(m) / cpuOf(first)).toFixed(2)}×), ` +
+        `p99 ${ms(m.mean.p99Ms)}, errors ${m.mean.errors}`,
+    )
+    .join('\n');
 }
 
 /** The same back-fill on a service with group commit and on one without, each on a fresh database. */

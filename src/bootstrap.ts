@@ -7,19 +7,26 @@ import { AppModule } from './app.module';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from './common/domain-error';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { bindAsyncResourcesWithoutDeprecatedAccessor } from './common/http/async-resource-bind';
 import { handleClientError, observeAbandonedRequests } from './common/http/client-errors';
 import { registerRawBodyParser } from './common/http/raw-body';
 import { requestIdGenerator } from './common/http/request-id';
-import { registerSecurityHeaders, requireApiKeyForDocs } from './common/http/security-headers';
+import {
+  registerSecurityHeaders,
+  requireApiKeyForDocs,
+  securityHeaders,
+} from './common/http/security-headers';
 import { DOCS_PATH, setupOpenApi } from './common/openapi';
 import { internalApiConfig } from './config';
 import { httpConfigFromEnvironment } from './config/http.config';
 import { secretsFromEnvironment } from './config/secrets';
+import { RequestLogging } from './logging/request-logging';
 import { MetricsService } from './metrics/metrics.service';
 import { WebhookRefusalResponder } from './webhooks/webhook-refusal.responder';
 import { isWebhookReceivingPath } from './webhooks/webhook-request';
 
 export function createFastifyAdapter(): FastifyAdapter {
+  bindAsyncResourcesWithoutDeprecatedAccessor();
   const http = httpConfigFromEnvironment();
   return new FastifyAdapter({
     genReqId: requestIdGenerator(secretsFromEnvironment()),
@@ -53,9 +60,10 @@ function closeConnectionsOnShutdown(fastify: FastifyInstance): void {
   fastify.addHook('preClose', async () => {
     closing = true;
   });
-  fastify.addHook('onSend', async (_request, reply, payload) => {
+  // A callback hook, not an async one: no promise per answer.
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) void reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
 }
 
@@ -66,11 +74,13 @@ const exceptionFilters = new WeakMap<object, AllExceptionsFilter>();
  * Everything main.ts and the e2e tests share: parsers, security headers, logging, validation,
  * error shape, docs (off in production unless OPENAPI_ENABLED, and then behind the API key).
  */
-export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
+export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
   const fastify = app.getHttpAdapter().getInstance();
   const http = httpConfigFromEnvironment();
+  // First, so that everything a request does is logged under its id.
+  fastify.addHook('onRequest', app.get(RequestLogging).onRequest);
   registerRawBodyParser(fastify, http.maxBodyBytes, isWebhookReceivingPath);
-  registerSecurityHeaders(fastify, DOCS_PATH);
+  registerSecurityHeaders(fastify, DOCS_PATH, await securityHeaders());
   closeConnectionsOnShutdown(fastify);
   const metrics = app.get(MetricsService);
   observeAbandonedRequests(fastify, (reason) => metrics.abortedRequest(reason));

@@ -50,6 +50,8 @@ export interface Results {
     /** VmHWM of each PGlite service process over the whole phase. */
     peakRssBytes: { batching: number; unbatched: number };
   };
+  /** Builds of the service side by side (BENCH_SERVICE_DIRS), in alternating rounds. */
+  builds?: { dirs: string[]; byConnections: { connections: number; builds: Measured[] }[] };
   ceiling?: LoadResult;
   lookup?: Omit<LookupStepResult, 'output'>;
   peakRssBytes?: number;
@@ -303,6 +305,8 @@ export function figuresTable(r: Results): string {
     measured('webhook, PGlite, group commit', batching);
     measured('webhook, PGlite, INGEST_BATCH_MAX=1', unbatched);
   }
+  for (const { builds } of r.builds?.byConnections ?? [])
+    for (const [index, build] of builds.entries()) measured(`webhook, build ${index + 1}`, build);
   if (r.pglite) {
     const { batching, unbatched } = r.pglite.peakRssBytes;
     rows.push([

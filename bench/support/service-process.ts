@@ -26,8 +26,8 @@ export interface RunningService {
 }
 
 /**
- * Runs the built service (`node dist/main.js`) as its own process, so the load generator never
- * shares its event loop, and waits until `/health/ready` answers 200 (database reachable and
+ * Runs the built service (`node dist/main.js`, from `cwd`) as its own process, so the load
+ * generator never shares its event loop, and waits until `/health/ready` answers 200 (database reachable and
  * migrated). `nodeFlags` go to node before the script (e.g. `--max-old-space-size=256`);
  * `cpuProfileDir` adds `--cpu-prof`, and the profile is written when the service stops.
  */
@@ -39,6 +39,8 @@ export async function startService(
     nodeFlags?: string[];
     /** The script to run instead of the service (the naive baseline). */
     script?: string;
+    /** Where the script runs from (ROOT by default): another checkout's build, for A/B runs. */
+    cwd?: string;
   } = {},
 ): Promise<RunningService> {
   const port = await freePort();
@@ -47,7 +49,7 @@ export async function startService(
     ...(options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : []),
   ];
   const child = spawn(process.execPath, [...flags, options.script ?? 'dist/main.js'], {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'development',

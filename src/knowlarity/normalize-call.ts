@@ -208,21 +208,32 @@ function wrappedCall(object: Record<string, unknown>): Record<string, unknown> |
   return null;
 }
 
-/** Case-insensitive, alias-ordered access to the fields of one call. */
+/** Values whose keys differ only in case or surrounding spaces (`Call_Type`, `call_type`). */
+class SameKey {
+  constructor(readonly values: unknown[]) {}
+}
+
+/**
+ * Case-insensitive, alias-ordered access to the fields of one call. A key holds its value itself
+ * (an array per key was a tenth of the normaliser's time), or a SameKey when several keys fold
+ * into it.
+ */
 class FieldLookup {
-  private readonly layers: Map<string, unknown[]>[];
+  private readonly layers: Map<string, unknown>[];
 
   constructor(objects: Record<string, unknown>[]) {
     this.layers = objects.map((object) => {
-      const byKey = new Map<string, unknown[]>();
-      for (const [key, value] of Object.entries(object)) {
+      const byKey = new Map<string, unknown>();
+      for (const key of Object.keys(object)) {
         const normalizedKey = key.trim().toLowerCase();
-        const values = byKey.get(normalizedKey);
-        if (values) {
-          values.push(value);
-        } else {
-          byKey.set(normalizedKey, [value]);
+        const value = object[key];
+        if (!byKey.has(normalizedKey)) {
+          byKey.set(normalizedKey, value);
+          continue;
         }
+        const held = byKey.get(normalizedKey);
+        if (held instanceof SameKey) held.values.push(value);
+        else byKey.set(normalizedKey, new SameKey([held, value]));
       }
       return byKey;
     });
@@ -232,11 +243,11 @@ class FieldLookup {
   first<T>(keys: readonly string[], parse: (value: unknown) => T | null): T | null {
     for (const layer of this.layers) {
       for (const key of keys) {
-        for (const value of layer.get(key) ?? []) {
-          const parsed = parse(value);
-          if (parsed !== null) {
-            return parsed;
-          }
+        const held = layer.get(key);
+        if (held === undefined && !layer.has(key)) continue;
+        const parsed = held instanceof SameKey ? firstParsed(held.values, parse) : parse(held);
+        if (parsed !== null) {
+          return parsed;
         }
       }
     }
@@ -247,6 +258,16 @@ class FieldLookup {
   text(keys: readonly string[]): string | null {
     return this.first(keys, decodedTextOf);
   }
+}
+
+function firstParsed<T>(values: unknown[], parse: (value: unknown) => T | null): T | null {
+  for (const value of values) {
+    const parsed = parse(value);
+    if (parsed !== null) {
+      return parsed;
+    }
+  }
+  return null;
 }
 
 /** `agent_number` is a phone, an outcome label, or `Label#phone` (`Customer Missed#+91...`). */

@@ -257,8 +257,15 @@ function isValidWallClock(f: {
   if (f.year < 1000 || f.month < 1 || f.month > 12 || f.day < 1) {
     return false;
   }
-  const daysInMonth = new Date(Date.UTC(f.year, f.month, 0)).getUTCDate();
-  return f.day <= daysInMonth && f.hour <= 23 && f.minute <= 59 && f.second <= 59;
+  return f.day <= daysInMonth(f.year, f.month) && f.hour <= 23 && f.minute <= 59 && f.second <= 59;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days in `month` (1–12) of `year`, Gregorian, without a Date per parsed time. */
+function daysInMonth(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
 }
 
 function fromEpoch(value: number): Date | null {

@@ -1,16 +1,9 @@
-import {
-  DynamicModule,
-  Inject,
-  MiddlewareConsumer,
-  Module,
-  NestModule,
-  RequestMethod,
-} from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { LoggerModule } from 'nestjs-pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DestinationStream } from 'pino';
-import { HttpLogger, pinoHttp } from 'pino-http';
+import { pinoHttp } from 'pino-http';
 import {
   databaseConfig,
   internalApiConfig,
@@ -23,7 +16,7 @@ import { REDACTED, SECRET_HEADERS } from '../common/secret-headers';
 import { configuredSecrets } from '../config/secrets';
 import { withoutWebhookToken } from '../webhooks/webhook-request';
 import { redactText } from './redact';
-import { requestLoggingMiddleware } from './request-logging';
+import { HTTP_LOGGER, RequestLogging, WRITES_OWN_LINE } from './request-logging';
 
 /** The configuration the logging options are built from (the order of `LOGGING_CONFIG_KEYS`). */
 const LOGGING_CONFIG_KEYS = [
@@ -34,10 +27,6 @@ const LOGGING_CONFIG_KEYS = [
   databaseConfig.KEY,
   metricsConfig.KEY,
 ];
-
-/** The pino-http instance the request-logging middleware uses (one per application). */
-const HTTP_LOGGER = Symbol('HTTP_LOGGER');
-const WRITES_OWN_LINE = Symbol('WRITES_OWN_LINE');
 
 interface LoggingOptions {
   destination?: DestinationStream;
@@ -54,12 +43,7 @@ interface LoggingOptions {
  * (last 4 digits kept) and of the configured secrets.
  */
 @Module({})
-export class LoggingModule implements NestModule {
-  constructor(
-    @Inject(HTTP_LOGGER) private readonly httpLogger: HttpLogger,
-    @Inject(WRITES_OWN_LINE) private readonly writesOwnLine: (url: string) => boolean,
-  ) {}
-
+export class LoggingModule {
   static forRoot(options: LoggingOptions = {}): DynamicModule {
     const writesOwnLine = options.writesOwnLine ?? (() => false);
     return {
@@ -87,14 +71,10 @@ export class LoggingModule implements NestModule {
             pinoHttp(buildPinoOptions(configs, options.destination), options.destination),
         },
         { provide: WRITES_OWN_LINE, useValue: writesOwnLine },
+        RequestLogging,
       ],
+      exports: [RequestLogging],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer
-      .apply(requestLoggingMiddleware(this.httpLogger, this.writesOwnLine))
-      .forRoutes({ path: '*', method: RequestMethod.ALL });
   }
 }
 

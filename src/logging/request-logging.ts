@@ -1,33 +1,49 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { storage, Store } from 'nestjs-pino/storage';
 import type { Level, Logger } from 'pino';
 import type { HttpLogger } from 'pino-http';
 
-type LoggedRequest = IncomingMessage & { id?: string; originalUrl?: string; allLogs?: Logger[] };
+/** The pino-http instance request logging uses (one per application). */
+export const HTTP_LOGGER = Symbol('HTTP_LOGGER');
+/** Which URLs write their own one line per request (see RequestLogging). */
+export const WRITES_OWN_LINE = Symbol('WRITES_OWN_LINE');
 
 /**
- * The per-request logging middleware, in place of nestjs-pino's: every line written while a
- * request is handled carries its `requestId`, through nestjs-pino's request store.
+ * Per-request logging, in place of nestjs-pino's middleware: every line written while a request
+ * is handled carries its `requestId`, through nestjs-pino's request store.
  *
  * Routes for which `writesOwnLine(url)` holds (the webhook: one line per delivery, written by
  * the delivery service with its outcome) skip pino-http: no "request completed" line, and no
  * child loggers made up front. pino-http makes two per request (about a tenth of the service's
  * CPU per webhook), even when nothing is logged; here the child is made on the first line the
  * request actually writes, at an enabled level. Every other route keeps pino-http as it was.
+ *
+ * A Fastify `onRequest` hook rather than a Nest middleware: with any middleware, Fastify's
+ * middleware layer copies the client address, the forwarded addresses, the host and the parsed
+ * query onto every raw request before running it, work no route here uses.
  */
-export function requestLoggingMiddleware(
-  httpLogger: HttpLogger,
-  writesOwnLine: (url: string) => boolean,
-) {
-  return (req: LoggedRequest, res: ServerResponse, next: () => void): void => {
-    // Fastify's middleware engine strips the mount path from `url`; the original is kept.
-    if (writesOwnLine(req.originalUrl ?? req.url ?? '')) {
-      const logger = new LazyRequestLogger(httpLogger.logger, req.id ?? '').asLogger();
-      storage.run(new Store(logger), next);
+@Injectable()
+export class RequestLogging {
+  constructor(
+    @Inject(HTTP_LOGGER) private readonly httpLogger: HttpLogger,
+    @Inject(WRITES_OWN_LINE) private readonly writesOwnLine: (url: string) => boolean,
+  ) {}
+
+  readonly onRequest = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done: HookHandlerDoneFunction,
+  ): void => {
+    if (this.writesOwnLine(request.url)) {
+      const logger = new LazyRequestLogger(this.httpLogger.logger, request.id).asLogger();
+      storage.run(new Store(logger), done);
       return;
     }
-    httpLogger(req, res);
-    storage.run(new Store(req.allLogs[req.allLogs.length - 1]), next);
+    const { raw } = request;
+    // pino-http leaves the request's logger (a child per request) last in `allLogs`.
+    this.httpLogger(raw, reply.raw);
+    storage.run(new Store(raw.allLogs[raw.allLogs.length - 1]), done);
   };
 }
 

@@ -38,7 +38,9 @@ export function toDeliveryRecord(request: WebhookRequest, options: RecordOptions
     headers[lower] = secret ? REDACTED : scrub(Array.isArray(value) ? value.join(', ') : value);
   }
   const marker =
-    request.token === undefined ? undefined : tokenMarker(options.tokenVerdict(request.token));
+    request.token === undefined
+      ? undefined
+      : tokenMarker(request.tokenVerdict ?? options.tokenVerdict(request.token));
   const path = request.tokenIn === 'path' && marker ? `${WEBHOOK_PATH}/${marker}` : request.path;
   const queryParts = request.rawQuery === '' ? [] : [scrub(request.rawQuery)];
   if (request.tokenIn === 'query' && marker) queryParts.push(`token=${marker}`);

@@ -2,6 +2,7 @@ import { isTooDeep, MAX_JSON_DEPTH } from '../common/http/json-depth';
 import { FORM_TYPE, JSON_TYPE } from '../common/http/raw-body';
 import { InvalidPayloadError, parseFormOrQuery } from '../knowlarity';
 import { isPlainObject } from '../knowlarity/values';
+import type { TokenVerdict } from './delivery-record';
 import { UnsupportedMediaTypeError } from './webhook.errors';
 
 /** A webhook request as the transport received it, before any interpretation. */
@@ -21,6 +22,8 @@ export interface WebhookRequest {
   /** The URL token as presented: for the token check and its verdict, never stored or logged. */
   token?: string;
   tokenIn?: 'path' | 'query';
+  /** Set by the token check: what `token` was, so the record need not compare it again. */
+  tokenVerdict?: TokenVerdict;
   /** Set by the signature check: a Standard Webhooks message id already delivered. */
   duplicateMessageId?: string;
 }
@@ -38,13 +41,15 @@ const TEXT_TYPE = /^text\/plain\b/i;
  */
 export function decodeWebhookPayload(request: WebhookRequest, bodyOnly = false): unknown {
   if (request.method === 'GET') return parseFormOrQuery(request.rawQuery);
-  const queryFields = bodyOnly ? {} : parseFormOrQuery(request.rawQuery);
+  const queryFields = bodyOnly || request.rawQuery === '' ? {} : parseFormOrQuery(request.rawQuery);
   if (!request.rawBody || request.rawBody.length === 0) return queryFields;
   const body = bodyOf(request);
   if (isTooDeep(body)) {
     throw new InvalidPayloadError(`The body is nested deeper than ${MAX_JSON_DEPTH} levels.`);
   }
-  return isPlainObject(body) ? { ...queryFields, ...body } : body;
+  if (!isPlainObject(body)) return body;
+  // A POST carries its fields in the body alone, as a rule: no copy then.
+  return Object.keys(queryFields).length === 0 ? body : { ...queryFields, ...body };
 }
 
 function bodyOf(request: WebhookRequest): unknown {

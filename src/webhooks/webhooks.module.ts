@@ -1,10 +1,8 @@
 import { Inject, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { ThrottlerModule } from '@nestjs/throttler';
 import { webhookSecurityConfig } from '../config';
 import { IngestModule } from '../ingest/ingest.module';
 import { KnowlarityModule } from '../knowlarity/knowlarity.module';
-import { FixedWindowThrottlerStorage } from './guards/fixed-window-throttler.storage';
 import { WebhookIpAllowlistGuard } from './guards/webhook-ip-allowlist.guard';
 import { WebhookSignatureGuard } from './guards/webhook-signature.guard';
 import { WebhookThrottlerGuard } from './guards/webhook-throttler.guard';
@@ -17,17 +15,7 @@ import { RefusalBudget } from './refusal-budget';
 import { WebhookRefusalResponder } from './webhook-refusal.responder';
 
 @Module({
-  imports: [
-    IngestModule,
-    KnowlarityModule,
-    ThrottlerModule.forRootAsync({
-      inject: [webhookSecurityConfig.KEY],
-      useFactory: (config: ConfigType<typeof webhookSecurityConfig>) => ({
-        throttlers: [{ name: 'default', ttl: 60_000, limit: config.rateLimitPerMinute }],
-        storage: new FixedWindowThrottlerStorage(),
-      }),
-    }),
-  ],
+  imports: [IngestModule, KnowlarityModule],
   // The deliveries controller first: its static path must win over the `:token` route.
   controllers: [WebhookDeliveriesController, KnowlarityWebhookController],
   providers: [

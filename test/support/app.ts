@@ -53,7 +53,7 @@ export async function startApp(options: {
       bodyParser: false,
       logger: ['error', 'warn'],
     });
-    configureApp(app);
+    await configureApp(app);
     await app.listen(0, options.host ?? '127.0.0.1');
     const { port } = app.getHttpServer().address() as { port: number };
     return {

@@ -60,12 +60,13 @@ export function registerRawBodyParser(
 ): void {
   // Fastify refuses a malformed Content-Type (";;;", "") before reading the body, which would lose
   // the bytes. It is set aside here and the body read as octet-stream; handlers see the original.
-  fastify.addHook('onRequest', async (request) => {
+  fastify.addHook('onRequest', (request, _reply, done) => {
     const contentType = request.headers['content-type'];
     if (contentType !== undefined && !MEDIA_TYPE.test(contentType)) {
       (request as RawBodyRequest).originalContentType = contentType;
       request.headers['content-type'] = 'application/octet-stream';
     }
+    done();
   });
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {

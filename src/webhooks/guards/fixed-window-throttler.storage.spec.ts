@@ -10,41 +10,41 @@ describe('FixedWindowThrottlerStorage', () => {
     storage = new FixedWindowThrottlerStorage(() => now);
   });
 
-  it('counts hits in the window and blocks the one over the limit, with the time to wait', async () => {
-    const records = [await hit(), await hit(), await hit(), await hit()];
+  it('counts hits in the window and blocks the one over the limit, with the time to wait', () => {
+    const records = [hit(), hit(), hit(), hit()];
 
     expect(records.map((r) => r.isBlocked)).toEqual([false, false, false, true]);
     expect(records[2]).toMatchObject({ totalHits: 3, timeToExpire: 60 });
     expect(records[3].timeToBlockExpire).toBe(60);
   });
 
-  it('keeps a blocked key blocked for the block duration, without counting', async () => {
-    for (let i = 0; i < 4; i++) await hit();
+  it('keeps a blocked key blocked for the block duration, without counting', () => {
+    for (let i = 0; i < 4; i++) hit();
     now += 30_000;
 
-    const blocked = await hit();
+    const blocked = hit();
 
     expect(blocked).toMatchObject({ isBlocked: true, totalHits: 4, timeToBlockExpire: 30 });
   });
 
-  it('starts a new window when the window or the block is over', async () => {
-    await hit();
-    await hit();
+  it('starts a new window when the window or the block is over', () => {
+    hit();
+    hit();
     now += 60_000;
-    expect(await hit()).toMatchObject({ totalHits: 1, isBlocked: false });
+    expect(hit()).toMatchObject({ totalHits: 1, isBlocked: false });
 
-    for (let i = 0; i < 3; i++) await hit();
+    for (let i = 0; i < 3; i++) hit();
     now += 60_000;
-    expect(await hit()).toMatchObject({ totalHits: 1, isBlocked: false });
+    expect(hit()).toMatchObject({ totalHits: 1, isBlocked: false });
   });
 
-  it('keeps keys apart and forgets idle ones', async () => {
-    for (let i = 0; i < 4; i++) await hit('a');
-    expect(await hit('b')).toMatchObject({ totalHits: 1, isBlocked: false });
+  it('keeps keys apart and forgets idle ones', () => {
+    for (let i = 0; i < 4; i++) hit('a');
+    expect(hit('b')).toMatchObject({ totalHits: 1, isBlocked: false });
     expect(storage.size).toBe(2);
 
     now += 120_000;
-    await hit('c');
+    hit('c');
 
     expect(storage.size).toBe(1);
   });

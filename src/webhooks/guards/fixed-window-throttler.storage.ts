@@ -1,6 +1,12 @@
-import { ThrottlerStorage } from '@nestjs/throttler';
-
-type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+/** What one hit comes to (the fields of @nestjs/throttler's storage record). */
+export interface WindowHit {
+  totalHits: number;
+  /** Seconds until the window resets. */
+  timeToExpire: number;
+  isBlocked: boolean;
+  /** Seconds until the block ends (0 when not blocked). */
+  timeToBlockExpire: number;
+}
 
 interface Window {
   hits: number;
@@ -18,18 +24,13 @@ interface Window {
  * Over the limit, the key is blocked for `blockDuration` ms (the throttler passes the ttl when
  * none is configured), as with the default storage.
  */
-export class FixedWindowThrottlerStorage implements ThrottlerStorage {
+export class FixedWindowThrottlerStorage {
   private readonly windows = new Map<string, Window>();
   private nextSweepAt = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async increment(
-    key: string,
-    ttl: number,
-    limit: number,
-    blockDuration: number,
-  ): Promise<ThrottlerStorageRecord> {
+  increment(key: string, ttl: number, limit: number, blockDuration: number): WindowHit {
     const now = this.now();
     this.sweep(now, ttl);
     let window = this.windows.get(key);

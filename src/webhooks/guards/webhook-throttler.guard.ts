@@ -1,47 +1,51 @@
-import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { Reflector } from '@nestjs/core';
-import {
-  InjectThrottlerOptions,
-  InjectThrottlerStorage,
-  ThrottlerGuard,
-  type ThrottlerModuleOptions,
-  type ThrottlerStorage,
-} from '@nestjs/throttler';
+import { ThrottlerException } from '@nestjs/throttler';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { clientKey } from '../../common/address-matcher';
 import { webhookSecurityConfig } from '../../config';
+import { FixedWindowThrottlerStorage } from './fixed-window-throttler.storage';
+
+const WINDOW_MS = 60_000;
 
 /**
  * One rate limit per client (WEBHOOK_RATE_LIMIT_PER_MINUTE) across every webhook route: GET and
  * POST, with the token in the path or the query, share one budget. The client is the request's
  * `ip` (which honours TRUST_PROXY, so a spoofed X-Forwarded-For cannot dodge the limit), an
  * IPv4-mapped address folded to IPv4 and IPv6 grouped by WEBHOOK_IPV6_CLIENT_PREFIX (/64), so
- * rotating addresses inside one's own network buys nothing.
+ * rotating addresses inside one's own network buys nothing. Over the limit: 429 with
+ * `Retry-After`, blocked for the window; every answer carries `X-RateLimit-Limit`, `-Remaining`
+ * and `-Reset`, as @nestjs/throttler's guard sends them.
+ *
+ * Synchronous, with one counter per client: @nestjs/throttler's guard reads five metadata keys
+ * and awaits eight promises per request, for options these routes never vary.
  */
 @Injectable()
-export class WebhookThrottlerGuard extends ThrottlerGuard {
+export class WebhookThrottlerGuard implements CanActivate {
+  private readonly windows = new FixedWindowThrottlerStorage();
+  private readonly limit: number;
   private readonly ipv6Prefix: number;
 
-  constructor(
-    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
-    @InjectThrottlerStorage() storage: ThrottlerStorage,
-    reflector: Reflector,
-    @Inject(webhookSecurityConfig.KEY) config: ConfigType<typeof webhookSecurityConfig>,
-  ) {
-    super(options, storage, reflector);
+  constructor(@Inject(webhookSecurityConfig.KEY) config: ConfigType<typeof webhookSecurityConfig>) {
+    this.limit = config.rateLimitPerMinute;
     this.ipv6Prefix = config.ipv6ClientPrefix;
   }
 
-  protected override getTracker(request: Record<string, unknown>): Promise<string> {
-    const ip = typeof request.ip === 'string' ? request.ip : undefined;
-    return Promise.resolve(clientKey(ip, this.ipv6Prefix));
-  }
-
-  protected override generateKey(
-    _context: ExecutionContext,
-    tracker: string,
-    name: string,
-  ): string {
-    return `${name}:${tracker}`;
+  canActivate(context: ExecutionContext): boolean {
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const client = clientKey(request.ip, this.ipv6Prefix);
+    const hit = this.windows.increment(client, WINDOW_MS, this.limit, WINDOW_MS);
+    if (hit.isBlocked) {
+      void reply.header('Retry-After', hit.timeToBlockExpire);
+      throw new ThrottlerException();
+    }
+    void reply.headers({
+      'X-RateLimit-Limit': this.limit,
+      'X-RateLimit-Remaining': Math.max(0, this.limit - hit.totalHits),
+      'X-RateLimit-Reset': hit.timeToExpire,
+    });
+    return true;
   }
 }

@@ -5,7 +5,7 @@ import { webhookSecurityConfig } from '../../config';
 import type { TokenVerdict } from '../delivery-record';
 import { tokenVerdictOf } from '../token-verdict';
 import { invalidToken } from '../webhook.errors';
-import { presentedToken } from '../webhook-request';
+import { webhookRequestOf } from '../webhook-request';
 
 /**
  * The protection that works with Knowlarity's dashboard, which only takes a URL: a long secret
@@ -22,8 +22,10 @@ export class WebhookTokenGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     if (this.verdictOf === null) return true;
-    const given = presentedToken(context.switchToHttp().getRequest<RawBodyRequest>());
-    if (given === undefined || this.verdictOf(given) !== 'valid') throw invalidToken();
+    const request = webhookRequestOf(context.switchToHttp().getRequest<RawBodyRequest>());
+    if (request.token === undefined) throw invalidToken();
+    request.tokenVerdict = this.verdictOf(request.token);
+    if (request.tokenVerdict !== 'valid') throw invalidToken();
     return true;
   }
 }
