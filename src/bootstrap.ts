@@ -7,7 +7,6 @@ import { AppModule } from './app.module';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from './common/domain-error';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
-import { bindAsyncResourcesWithoutDeprecatedAccessor } from './common/http/async-resource-bind';
 import { handleClientError, observeAbandonedRequests } from './common/http/client-errors';
 import { registerRawBodyParser } from './common/http/raw-body';
 import { requestIdGenerator } from './common/http/request-id';
@@ -26,7 +25,6 @@ import { WebhookRefusalResponder } from './webhooks/webhook-refusal.responder';
 import { isWebhookReceivingPath } from './webhooks/webhook-request';
 
 export function createFastifyAdapter(): FastifyAdapter {
-  bindAsyncResourcesWithoutDeprecatedAccessor();
   const http = httpConfigFromEnvironment();
   return new FastifyAdapter({
     genReqId: requestIdGenerator(secretsFromEnvironment()),
