@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { BACKGROUND_JOBS } from './background-jobs';
 import { Clock } from './clock';
+import { ConnectionArrivals } from './http/connection-arrivals';
 
 @Global()
 @Module({})
@@ -8,8 +9,12 @@ export class CommonModule {
   static forRoot(options: { backgroundJobs: boolean }): DynamicModule {
     return {
       module: CommonModule,
-      providers: [Clock, { provide: BACKGROUND_JOBS, useValue: options.backgroundJobs }],
-      exports: [Clock, BACKGROUND_JOBS],
+      providers: [
+        Clock,
+        ConnectionArrivals,
+        { provide: BACKGROUND_JOBS, useValue: options.backgroundJobs },
+      ],
+      exports: [Clock, ConnectionArrivals, BACKGROUND_JOBS],
     };
   }
 }
