@@ -112,6 +112,10 @@ const SERVICE_NODE_FLAGS = (process.env.BENCH_SERVICE_NODE_FLAGS ?? '').split(' 
 const PG_STATS = process.env.BENCH_PG_STATS === '1';
 /** Checkouts whose builds (`<dir>/dist/main.js`) run side by side in the builds phase. */
 const SERVICE_DIRS = (process.env.BENCH_SERVICE_DIRS ?? '').split(',').filter(Boolean);
+/** How long a started PGlite service is left alone before its idle RSS is read. */
+const IDLE_SETTLE_MS = 3000;
+/** Rounds whose slowest request took longer than this list their slowest requests. */
+const SLOW_MS = Number(process.env.BENCH_SLOW_MS ?? 1000);
 const NAIVE_SCRIPT = 'dist-bench/bench/naive/naive-webhook-server.js';
 
 const TOKEN = randomBytes(24).toString('hex');
@@ -576,6 +580,12 @@ async function pglite(): Promise<Results['pglite']> {
         ),
       );
     }
+    // Idle: both services started, nothing sent yet (each opened a fresh directory and migrated).
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
+    const [idleBatching, idleUnbatched] = started.map((service) => service.rssBytes());
+    console.log(
+      `PGlite idle RSS (VmRSS, ${IDLE_SETTLE_MS / 1000} s after ready): group commit ${mib(idleBatching)}, unbatched ${mib(idleUnbatched)}`,
+    );
     const targets = started.map((server, index) => ({
       name: index === 0 ? 'PGlite, group commit' : 'PGlite, INGEST_BATCH_MAX=1',
       server,
@@ -594,7 +604,11 @@ async function pglite(): Promise<Results['pglite']> {
     console.log(
       `PGlite peak RSS (VmHWM): group commit ${mib(batching)}, unbatched ${mib(unbatched)}`,
     );
-    return { byConnections, peakRssBytes: { batching, unbatched } };
+    return {
+      byConnections,
+      peakRssBytes: { batching, unbatched },
+      idleRssBytes: { batching: idleBatching, unbatched: idleUnbatched },
+    };
   } finally {
     await Promise.all(started.map((service) => service.stop()));
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -730,6 +744,14 @@ function print(label: string, r: LoadResult & Partial<Round>): void {
           (r.cpu.server === undefined
             ? ''
             : `; server CPU ${((r.cpu.server / r.perSecond) * 1000).toFixed(3)} ms a request`)
+        : '') +
+      (r.slowest && r.maxMs > SLOW_MS
+        ? `\n  slowest: ${r.slowest
+            .map(
+              (s) =>
+                `loop ${s.loop} #${s.sequence} ${s.outcome} ${ms(s.latencyMs)} (${(s.beganMs / 1000).toFixed(2)}–${(s.endedMs / 1000).toFixed(2)} s)`,
+            )
+            .join(', ')}`
         : ''),
   );
 }

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from './common/domain-error';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { handleClientError, observeAbandonedRequests } from './common/http/client-errors';
+import { ConnectionArrivals } from './common/http/connection-arrivals';
 import { registerRawBodyParser } from './common/http/raw-body';
 import { requestIdGenerator } from './common/http/request-id';
 import {
@@ -82,6 +83,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   closeConnectionsOnShutdown(fastify);
   const metrics = app.get(MetricsService);
   observeAbandonedRequests(fastify, (reason) => metrics.abortedRequest(reason));
+  app.get(ConnectionArrivals).watch(fastify.server);
   const filter = new AllExceptionsFilter([app.get(WebhookRefusalResponder).respond]);
   exceptionFilters.set(fastify, filter);
   app.useLogger(app.get(Logger));

@@ -21,7 +21,22 @@ export interface LoadResult {
   outcomes: Record<string, number>;
   /** Cores used during the measured window, by process group (see cpu-usage.ts). */
   cpu?: CpuShares;
+  /** The slowest measured requests, slowest first (where a long maximum comes from). */
+  slowest?: SlowRequest[];
 }
+
+/** One measured request, placed in its round: times in ms from the start of the round. */
+export interface SlowRequest {
+  loop: number;
+  /** 1 for the loop's first request (which includes opening its connection). */
+  sequence: number;
+  beganMs: number;
+  endedMs: number;
+  latencyMs: number;
+  outcome: string;
+}
+
+const SLOWEST_KEPT = 5;
 
 /**
  * `connections` closed loops calling `once(loop)` back to back (the next request leaves when the
@@ -42,8 +57,11 @@ export async function closedLoop(
   const start = performance.now();
   const measureFrom = start + warmUpSeconds * 1000;
   const measureTo = measureFrom + seconds * 1000;
+  const slowest: SlowRequest[] = [];
   const run = async (loop: number) => {
+    let sequence = 0;
     while (performance.now() < measureTo) {
+      sequence += 1;
       const began = performance.now();
       const attempt = await once(loop).catch((error: Error): Attempt => ({
         ok: false,
@@ -54,6 +72,14 @@ export async function closedLoop(
       latencies.push(ended - began);
       if (!attempt.ok) errors += 1;
       const key = attempt.outcome ?? (attempt.ok ? 'ok' : 'error');
+      keepSlowest(slowest, {
+        loop,
+        sequence,
+        beganMs: began - start,
+        endedMs: ended - start,
+        latencyMs: ended - began,
+        outcome: key,
+      });
       outcomes[key] = (outcomes[key] ?? 0) + 1;
     }
   };
@@ -74,7 +100,16 @@ export async function closedLoop(
     outcomes,
     ...summarise(latencies, seconds),
     cpu: cpuBefore && cpuAfter ? cpuShares(cpuBefore, cpuAfter) : undefined,
+    slowest,
   };
+}
+
+function keepSlowest(slowest: SlowRequest[], request: SlowRequest): void {
+  if (slowest.length === SLOWEST_KEPT && request.latencyMs <= slowest[SLOWEST_KEPT - 1].latencyMs)
+    return;
+  slowest.push(request);
+  slowest.sort((a, b) => b.latencyMs - a.latencyMs);
+  if (slowest.length > SLOWEST_KEPT) slowest.pop();
 }
 
 export function summarise(latenciesMs: number[], seconds: number) {

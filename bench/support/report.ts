@@ -49,6 +49,8 @@ export interface Results {
     byConnections: { batching: Measured; unbatched: Measured }[];
     /** VmHWM of each PGlite service process over the whole phase. */
     peakRssBytes: { batching: number; unbatched: number };
+    /** VmRSS of each PGlite service once started (fresh directory, migrated), before any load. */
+    idleRssBytes?: { batching: number; unbatched: number };
   };
   /** Builds of the service side by side (BENCH_SERVICE_DIRS), in alternating rounds. */
   builds?: { dirs: string[]; byConnections: { connections: number; builds: Measured[] }[] };
@@ -242,6 +244,15 @@ function pgliteGoals(pglite: Results['pglite']): Goal[] {
     value: mib(peak),
     met: peak <= 300 * 2 ** 20,
   });
+  if (pglite.idleRssBytes) {
+    const idle = pglite.idleRssBytes.batching;
+    list.push({
+      name: 'PGlite idle RSS after start, group commit',
+      goal: '≤ 200 MiB',
+      value: mib(idle),
+      met: idle <= 200 * 2 ** 20,
+    });
+  }
   return list;
 }
 
@@ -313,6 +324,13 @@ export function figuresTable(r: Results): string {
       'PGlite peak RSS (VmHWM): group commit / INGEST_BATCH_MAX=1',
       `${mib(batching)} / ${mib(unbatched)}`,
     ]);
+    if (r.pglite.idleRssBytes) {
+      const idle = r.pglite.idleRssBytes;
+      rows.push([
+        'PGlite idle RSS (VmRSS) after start: group commit / INGEST_BATCH_MAX=1',
+        `${mib(idle.batching)} / ${mib(idle.unbatched)}`,
+      ]);
+    }
   }
   if (r.backfill) {
     for (const [label, b] of [

@@ -21,6 +21,8 @@ export interface RunningService {
   port: number;
   /** VmHWM of the service process so far: its peak resident set, in bytes. */
   peakRssBytes(): number;
+  /** VmRSS of the service process now, in bytes. */
+  rssBytes(): number;
   /** SIGTERM (a graceful shutdown, which also writes a --cpu-prof profile), then waits. */
   stop(): Promise<void>;
 }
@@ -70,6 +72,7 @@ export async function startService(
         child,
         port,
         peakRssBytes: () => peakRssBytes(child.pid!),
+        rssBytes: () => statusBytes(child.pid!, 'VmRSS'),
         stop: async () => {
           if (child.exitCode !== null) return;
           child.kill('SIGTERM');
@@ -87,8 +90,12 @@ export async function startService(
 
 /** VmHWM ("high water mark") from /proc/<pid>/status, in bytes. */
 export function peakRssBytes(pid: number): number {
+  return statusBytes(pid, 'VmHWM');
+}
+
+function statusBytes(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
-  if (!match) throw new Error(`No VmHWM in /proc/${pid}/status`);
+  const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
+  if (!match) throw new Error(`No ${field} in /proc/${pid}/status`);
   return Number(match[1]) * 1024;
 }

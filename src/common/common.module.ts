@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { BACKGROUND_JOBS } from './background-jobs';
 import { Clock } from './clock';
 import { JobTimers } from './scheduled-job';
+import { ConnectionArrivals } from './http/connection-arrivals';
 
 @Global()
 @Module({})
@@ -9,8 +10,13 @@ export class CommonModule {
   static forRoot(options: { backgroundJobs: boolean }): DynamicModule {
     return {
       module: CommonModule,
-      providers: [Clock, JobTimers, { provide: BACKGROUND_JOBS, useValue: options.backgroundJobs }],
-      exports: [Clock, JobTimers, BACKGROUND_JOBS],
+      providers: [
+        Clock,
+        JobTimers,
+        ConnectionArrivals,
+        { provide: BACKGROUND_JOBS, useValue: options.backgroundJobs },
+      ],
+      exports: [Clock, JobTimers, ConnectionArrivals, BACKGROUND_JOBS],
     };
   }
 }

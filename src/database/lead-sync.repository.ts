@@ -97,6 +97,11 @@ export abstract class LeadSyncRepository {
     return Number.POSITIVE_INFINITY;
   }
 
+  /** True when calls run synchronously on this thread (the embedded database): nothing else runs meanwhile. */
+  get holdsThread(): boolean {
+    return false;
+  }
+
   /** Releases connections; the repository is unusable afterwards. */
   abstract close(): Promise<void>;
 

@@ -9,6 +9,7 @@ import {
   IngestResult,
   LeadSyncRepository,
 } from '../database/lead-sync.repository';
+import { ConnectionArrivals } from '../common/http/connection-arrivals';
 import { IngestBatcher } from './ingest-batcher';
 import { ArrivalPath, CallEvent } from '../knowlarity/call-event';
 import { MetricsService } from '../metrics/metrics.service';
@@ -27,10 +28,16 @@ export class CallIngestService {
     private readonly repository: LeadSyncRepository,
     private readonly metrics: MetricsService,
     @Inject(ingestConfig.KEY) private readonly config: ConfigType<typeof ingestConfig>,
+    connections: ConnectionArrivals = new ConnectionArrivals(),
   ) {
     this.batcher = new IngestBatcher((items) => this.ingestTogether(items), {
       maxBatch: config.batchMax,
       maxInFlight: Math.min(config.batchesInFlight, repository.maxConcurrentCalls),
+      // The embedded database holds the thread for a whole batch; the event loop accepts one
+      // connection per turn, so a burst of new connections would wait a batch each.
+      beforeSending: repository.holdsThread
+        ? () => connections.letWaitingConnectionsIn()
+        : undefined,
     });
   }
 

@@ -142,4 +142,34 @@ describe('IngestBatcher', () => {
     expect(await given).toBeInstanceOf(StorageUnavailableError);
     expect(runner.batches).toEqual([[1], [1], [2], [2]]);
   });
+
+  it('waits for beforeSending before every batch, gathering what arrives meanwhile', async () => {
+    const runner = new ManualRunner();
+    const gates: (() => void)[] = [];
+    const beforeSending = () => new Promise<void>((resolve) => gates.push(resolve));
+    const batcher = new IngestBatcher(runner.run, { maxBatch: 10, maxInFlight: 1, beforeSending });
+
+    const results = [batcher.submit(1)];
+    await tick();
+    results.push(batcher.submit(2));
+    expect(runner.batches).toEqual([]);
+    gates.shift()!();
+    await tick();
+    expect(runner.batches).toEqual([[1, 2]]);
+    results.push(batcher.submit(3));
+    runner.answer();
+    await tick();
+    results.push(batcher.submit(4));
+    expect(runner.batches).toEqual([[1, 2]]);
+    gates.shift()!();
+    await tick();
+    runner.answer();
+
+    expect(await Promise.all(results)).toEqual([1, 2, 3, 4].map((i) => `done ${i}`));
+    expect(runner.batches).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(gates).toHaveLength(0);
+  });
 });

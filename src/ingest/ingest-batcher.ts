@@ -15,6 +15,12 @@ export interface IngestBatcherOptions {
   maxBatch: number;
   /** How many batches may be in flight at once (a single-connection database: 1). */
   maxInFlight: number;
+  /**
+   * What a batch waits for before it leaves, gathering deliveries meanwhile: by default the end
+   * of the current turn of the event loop. A database that holds the thread waits for the event
+   * loop to take in any waiting connections (ConnectionArrivals), before as between batches.
+   */
+  beforeSending?: () => Promise<void>;
 }
 
 interface Waiting<I, R> {
@@ -49,17 +55,26 @@ export class IngestBatcher<I, R> {
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
-      if (this.inFlight < this.options.maxInFlight && !this.scheduled) {
-        // Leaves at the end of this turn of the event loop, with every delivery parsed in it.
-        // PGlite runs its queries on this thread: a batch sent from inside the first request's
-        // callback would finish before the next request of the same turn were even read.
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          if (this.waiting.length > 0 && this.inFlight < this.options.maxInFlight) this.dispatch();
-        });
-      }
+      if (this.inFlight < this.options.maxInFlight) this.schedule();
     });
+  }
+
+  /**
+   * Sends a batch once `beforeSending` (by default: the end of this turn of the event loop) is
+   * over, with every delivery parsed meanwhile. PGlite runs its queries on this thread: a batch
+   * sent from inside the first request's callback would finish before the next request of the
+   * same turn were even read.
+   */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const send = () => {
+      this.scheduled = false;
+      if (this.waiting.length > 0 && this.inFlight < this.options.maxInFlight) this.dispatch();
+    };
+    const { beforeSending } = this.options;
+    if (beforeSending) void beforeSending().then(send, send);
+    else setImmediate(send);
   }
 
   private dispatch(): void {
@@ -89,7 +104,9 @@ export class IngestBatcher<I, R> {
 
   private release(): void {
     this.inFlight -= 1;
-    if (this.waiting.length > 0) this.dispatch();
+    if (this.waiting.length === 0) return;
+    if (this.options.beforeSending) this.schedule();
+    else this.dispatch();
   }
 
   private async runRetryingConflicts(items: I[]): Promise<BatchEntry<R>[]> {

@@ -39,6 +39,11 @@ export class PgliteRepository extends LeadSyncRepository {
     return 1;
   }
 
+  /** PostgreSQL runs in WASM on the service's thread: a call blocks the event loop until it ends. */
+  override get holdsThread(): boolean {
+    return true;
+  }
+
   /**
    * Opens (or creates) the database in `dataDir`; `memory://` keeps it in memory. A `loadDataDir`
    * dump becomes the new directory's contents, so no empty database is created first.
