@@ -333,7 +333,11 @@ async function overHttp(
     list: () => '/sources',
     detail: (i) => `/sources/${1 + (i % SOURCES)}?days=30`,
   };
-  const rounds = targets.map(() => ({ health: [], list: [], detail: [] }) as Record<keyof HttpReads, LoadResult[]>);
+  const rounds = targets.map((): Record<keyof HttpReads, LoadResult[]> => ({
+    health: [],
+    list: [],
+    detail: [],
+  }));
   try {
     for (const target of targets) {
       const service = await startService(
