@@ -17,21 +17,17 @@ language sql stable as $$
                    from knowlarity_source_counts_state), false)
 $$;
 
--- Every source by id with its counts, as 0006 lists them (the folded counts plus the pending
--- deltas when usable, else derived from the lead tables), now as json built once per source:
--- one row per source, its columns named as the API names them. json, not jsonb: the result is
--- only sent, so the binary form would be built just to be printed again.
-drop function if exists knowlarity_list_sources(text, timestamptz);
-create function knowlarity_list_sources(p_timezone text, p_now timestamptz default now())
+-- Every source by id with its counts, as knowlarity_list_sources (0006) lists them, as json built
+-- once per source: one row per source, its columns named as the API names them. json, not
+-- jsonb: the result is only sent, so the binary form would be built just to be printed again.
+-- A new name rather than a new return type, so that 0005 and 0006 still re-run as they are
+-- (and a service of the previous release still finds the function it calls). While the folded
+-- counts are not usable (first build, another time zone) it answers what 0006's function does.
+create or replace function knowlarity_list_sources_json(p_timezone text, p_now timestamptz default now())
 returns json language plpgsql stable set search_path = public as $$
 begin
   if not knowlarity_source_counts_usable(p_timezone) then
-    return (
-      select coalesce(jsonb_agg(knowlarity_source_api_json(s, c.counts) order by s.id), '[]'::jsonb)::json
-      from sources s
-      left join (select (e->>'sourceId')::bigint as source_id, e as counts
-                 from jsonb_array_elements(knowlarity_source_lead_counts(p_timezone, p_now)) e) c
-        on c.source_id = s.id);
+    return knowlarity_list_sources(p_timezone, p_now)::json;
   end if;
   return (
     select coalesce(json_agg(v order by v.id), '[]'::json)
