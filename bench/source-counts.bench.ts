@@ -16,15 +16,26 @@
  *    rounds each, taking turns.
  * Prints the figures and a last line `RESULT <json>` (read by `npm run bench`), then drops the
  * databases. Knobs: BENCH_COUNTS_LEADS (1000000), BENCH_COUNTS_CLIENTS (8), BENCH_SECONDS (8),
- * BENCH_WARM_UP_SECONDS (2).
+ * BENCH_WARM_UP_SECONDS (2), BENCH_COUNTS_ROUNDS (2), and, to iterate on the reads:
+ * - BENCH_COUNTS_PHASES (`refresh,http`): `http` alone skips the 100,000-lead database and step 2;
+ * - BENCH_COUNTS_KEEP=1 keeps the databases (their names are printed) and
+ *   BENCH_COUNTS_DATABASE=<name> reads a kept large one instead of loading a new one;
+ * - BENCH_COUNTS_READS (`health,list,detail`): the reads step 3 times;
+ * - BENCH_CPU_PROF=<dir>: the services run with --cpu-prof and write their profiles there;
+ * - BENCH_COUNTS_BASELINE=<a built checkout> (e.g. the main branch, `git archive` + `npm run
+ *   build`): the large database is created with that checkout's migrations, and step 3 runs its
+ *   service and this one side by side, each on its own copy of the database, taking turns.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { Client } from 'pg';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { closedLoop, HttpConnections, LoadResult } from './support/closed-loop';
+import { CpuShares, cpuSnapshot, ProcessGroup } from './support/cpu-usage';
 import { migrateDatabase } from './support/database';
-import { ROOT, startService } from './support/service-process';
+import { ROOT, RunningService, startService } from './support/service-process';
 
 const SERVER_URL =
   process.env.BENCH_DATABASE_URL ??
@@ -34,6 +45,13 @@ const LEADS = Number(process.env.BENCH_COUNTS_LEADS ?? 1_000_000);
 const CLIENTS = Number(process.env.BENCH_COUNTS_CLIENTS ?? 8);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARM_UP_SECONDS = Number(process.env.BENCH_WARM_UP_SECONDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_COUNTS_ROUNDS ?? 2);
+const PHASES = new Set((process.env.BENCH_COUNTS_PHASES ?? 'refresh,http').split(','));
+const KEEP = process.env.BENCH_COUNTS_KEEP === '1';
+const REUSED = process.env.BENCH_COUNTS_DATABASE;
+const BASELINE = process.env.BENCH_COUNTS_BASELINE;
+const READS = (process.env.BENCH_COUNTS_READS ?? 'health,list,detail').split(',');
+const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROF;
 const SOURCES = 100;
 const DAYS = 90;
 const ZONE = 'Asia/Kolkata';
@@ -52,52 +70,108 @@ export interface RefreshCost {
   recountSeconds: number;
 }
 
-export interface SourceCountsResult {
-  small: RefreshCost;
-  large: RefreshCost;
+/** The three reads over HTTP, in the same rounds. */
+export interface HttpReads {
   list: LoadResult;
   detail: LoadResult;
   /** GET /health/live in the same rounds: what the machine and the HTTP stack cost alone. */
   health: LoadResult;
 }
 
-/** A throwaway database on the server, migrated, with the bench's sources. */
-async function createDatabase(): Promise<{ name: string; url: string; client: Client }> {
-  const name = `kls_bench_counts_${randomBytes(4).toString('hex')}`;
-  await query(SERVER_URL, `create database ${name}`);
+/** A default run's result (the knobs that skip a phase leave its fields out). */
+export interface SourceCountsResult extends HttpReads {
+  small: RefreshCost;
+  large: RefreshCost;
+  /** With BENCH_COUNTS_BASELINE: the baseline checkout's service, in the same rounds. */
+  baseline?: HttpReads;
+}
+
+interface Database {
+  name: string;
+  url: string;
+  client: Client;
+}
+
+function databaseUrl(name: string): string {
   const url = new URL(SERVER_URL);
   url.pathname = `/${name}`;
-  await migrateDatabase(url.toString());
-  const client = new Client({ connectionString: url.toString() });
+  return url.toString();
+}
+
+async function openDatabase(name: string): Promise<Database> {
+  const url = databaseUrl(name);
+  const client = new Client({ connectionString: url });
   await client.connect();
-  await client.query(`insert into sources (display_name, source_type)
+  return { name, url, client };
+}
+
+/**
+ * A throwaway database on the server, migrated (with the baseline's migrations when comparing:
+ * this checkout's service migrates its copy forward when it starts), with the bench's sources.
+ */
+async function createDatabase(): Promise<Database> {
+  const name = `kls_bench_counts_${randomBytes(4).toString('hex')}`;
+  await query(SERVER_URL, `create database ${name}`);
+  await migrateDatabase(databaseUrl(name), BASELINE);
+  const database = await openDatabase(name);
+  await database.client.query(`insert into sources (display_name, source_type)
     select 'Bench source ' || g, 'crm' from generate_series(1, ${SOURCES}) g`);
-  return { name, url: url.toString(), client };
+  return database;
 }
 
 async function main(): Promise<void> {
   execFileSync(process.execPath, ['scripts/ensure-built.js'], { cwd: ROOT, stdio: 'inherit' });
-  const databases: { name: string; url: string; client: Client }[] = [];
+  const opened: Database[] = [];
+  const owned: string[] = [];
+  const copies: string[] = [];
+  const result: Partial<SourceCountsResult> = {};
   try {
     // Two databases, 100,000 and 1,000,000 leads, timed in alternation so the machine's drift
     // hits both sizes alike.
-    const small = await createDatabase();
-    databases.push(small);
-    const large = await createDatabase();
-    databases.push(large);
-    await load(small.client, 0, Math.round(LEADS / 10));
-    await load(large.client, 0, LEADS);
-    const [smallCost, largeCost] = await timeRefreshes([small.client, large.client]);
-    report(smallCost);
-    report(largeCost);
-    console.log(
-      `refresh ${largeCost.leads.toLocaleString('en')} / ${smallCost.leads.toLocaleString('en')} leads: ` +
-        `idle ${(largeCost.idleMs / smallCost.idleMs).toFixed(2)}x, ` +
-        `1,000 pending ${(largeCost.pending1000Ms / smallCost.pending1000Ms).toFixed(2)}x ` +
-        `(read-time derivation: ${(largeCost.derivedMs / smallCost.derivedMs).toFixed(2)}x)`,
-    );
-    const http = await overHttp(large.url);
-    const result: SourceCountsResult = { small: smallCost, large: largeCost, ...http };
+    const small = PHASES.has('refresh') && !REUSED ? await createDatabase() : null;
+    if (small) {
+      opened.push(small);
+      owned.push(small.name);
+    }
+    const large = REUSED ? await openDatabase(REUSED) : await createDatabase();
+    opened.push(large);
+    if (!REUSED) owned.push(large.name);
+    if (small) await load(small.client, 0, Math.round(LEADS / 10));
+    if (!REUSED) await load(large.client, 0, LEADS);
+    if (small) {
+      const [smallCost, largeCost] = await timeRefreshes([small.client, large.client]);
+      report(smallCost);
+      report(largeCost);
+      console.log(
+        `refresh ${largeCost.leads.toLocaleString('en')} / ${smallCost.leads.toLocaleString('en')} leads: ` +
+          `idle ${(largeCost.idleMs / smallCost.idleMs).toFixed(2)}x, ` +
+          `1,000 pending ${(largeCost.pending1000Ms / smallCost.pending1000Ms).toFixed(2)}x ` +
+          `(read-time derivation: ${(largeCost.derivedMs / smallCost.derivedMs).toFixed(2)}x)`,
+      );
+      Object.assign(result, { small: smallCost, large: largeCost });
+    }
+    if (PHASES.has('http')) {
+      const postgres = await localPostmaster(large.client);
+      await large.client.end(); // a database with a session open cannot be a template
+      if (BASELINE) {
+        // Each service migrates (or not) its own copy, so neither sees the other's functions.
+        for (const copy of [`${large.name}_base`, `${large.name}_this`]) {
+          await query(SERVER_URL, `create database ${copy} template ${large.name}`);
+          copies.push(copy);
+        }
+        const [baseline, current] = await overHttp(
+          [
+            { label: 'baseline', root: BASELINE, url: databaseUrl(copies[0]) },
+            { label: 'this checkout', root: ROOT, url: databaseUrl(copies[1]) },
+          ],
+          postgres,
+        );
+        Object.assign(result, current, { baseline });
+      } else {
+        const [current] = await overHttp([{ label: '', root: ROOT, url: large.url }], postgres);
+        Object.assign(result, current);
+      }
+    }
     console.log(
       `load average ${loadavg()
         .map((v) => v.toFixed(2))
@@ -105,10 +179,24 @@ async function main(): Promise<void> {
     );
     console.log(`RESULT ${JSON.stringify(result)}`);
   } finally {
-    for (const database of databases) {
-      await database.client.end().catch(() => undefined);
-      await query(SERVER_URL, `drop database if exists ${database.name} with (force)`);
+    for (const { client } of opened) await client.end().catch(() => undefined);
+    for (const name of copies) await dropDatabase(name);
+    for (const name of owned) {
+      if (KEEP) console.log(`kept database ${name} (BENCH_COUNTS_DATABASE=${name} reads it again)`);
+      else await dropDatabase(name);
     }
+  }
+}
+
+/** The PostgreSQL server's processes when it runs on this machine (their CPU is then counted). */
+async function localPostmaster(client: Client): Promise<Record<string, ProcessGroup>> {
+  const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+  try {
+    const stat = readFileSync(`/proc/${rows[0].pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return { postgres: { pid: ppid, children: true } };
+  } catch {
+    return {};
   }
 }
 
@@ -140,8 +228,12 @@ async function load(client: Client, from: number, to: number): Promise<void> {
     folds += 1;
     if (!rows[0].r.more) break;
   }
+  // The counts' tables too: the folds above rewrote every day row several times, and the
+  // bench's server may run without autovacuum (CI's does), which production's would have
+  // cleaned up since.
   await client.query(
-    'vacuum analyze leads_master, lead_sources_history, knowlarity_source_count_deltas',
+    'vacuum analyze leads_master, lead_sources_history, knowlarity_source_count_deltas, ' +
+      'knowlarity_source_day_counts, knowlarity_source_totals',
   );
   console.log(
     `loaded and folded ${to.toLocaleString('en')} leads in ${((performance.now() - started) / 1000).toFixed(1)} s (${folds} folds)`,
@@ -218,50 +310,94 @@ async function alternate(
   });
 }
 
+interface ServiceUnderTest {
+  label: string;
+  /** The checkout whose dist/main.js runs. */
+  root: string;
+  url: string;
+}
+
+/**
+ * Runs each checkout's built service on its database and BENCH_COUNTS_CLIENTS keep-alive
+ * clients against the control and the two reads: ROUNDS rounds, taking turns by read and by
+ * service. Returns each service's reads, its rounds merged.
+ */
 async function overHttp(
-  databaseUrl: string,
-): Promise<{ list: LoadResult; detail: LoadResult; health: LoadResult }> {
-  const service = await startService({
-    DATABASE_DRIVER: 'postgres',
-    DATABASE_URL: databaseUrl,
-    INTERNAL_API_KEYS: API_KEY,
-    SOURCE_COUNTS_REFRESH_SECONDS: '1',
-    SOURCE_COUNTS_RECOUNT_AT: 'off',
-    KNOWLARITY_POLL_ENABLED: 'false',
-    LOG_LEVEL: 'warn',
-  });
+  targets: ServiceUnderTest[],
+  postgres: Record<string, ProcessGroup>,
+): Promise<HttpReads[]> {
+  const running: { service: RunningService; http: HttpConnections }[] = [];
   const headers = { 'x-api-key': API_KEY };
-  const http = new HttpConnections(service.port, CLIENTS);
-  const paths: Record<'health' | 'list' | 'detail', (i: number) => string> = {
+  const paths: Record<keyof HttpReads, (i: number) => string> = {
     health: () => '/health/live',
     list: () => '/sources',
     detail: (i) => `/sources/${1 + (i % SOURCES)}?days=30`,
   };
-  const rounds: Record<string, LoadResult[]> = { health: [], list: [], detail: [] };
+  const rounds = targets.map((): Record<keyof HttpReads, LoadResult[]> => ({
+    health: [],
+    list: [],
+    detail: [],
+  }));
   try {
-    // Two rounds of each, taking turns, half the measured time each.
-    for (let round = 0; round < 2; round += 1) {
-      for (const [kind, path] of Object.entries(paths)) {
-        let i = 0;
-        rounds[kind].push(
-          await closedLoop(CLIENTS, WARM_UP_SECONDS, SECONDS / 2, async (loop) => {
-            const reply = await http.send(loop, 'GET', path((i += 1)), headers);
-            return { ok: reply.status === 200 };
-          }),
-        );
+    for (const target of targets) {
+      const service = await startService(
+        {
+          DATABASE_DRIVER: 'postgres',
+          DATABASE_URL: target.url,
+          INTERNAL_API_KEYS: API_KEY,
+          SOURCE_COUNTS_REFRESH_SECONDS: '1',
+          SOURCE_COUNTS_RECOUNT_AT: 'off',
+          KNOWLARITY_POLL_ENABLED: 'false',
+          LOG_LEVEL: 'warn',
+        },
+        { script: join(target.root, 'dist/main.js'), cpuProfileDir: CPU_PROFILE_DIR },
+      );
+      running.push({ service, http: new HttpConnections(service.port, CLIENTS) });
+    }
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (const kind of READS as (keyof HttpReads)[]) {
+        for (const [index, { service, http }] of running.entries()) {
+          let i = 0;
+          const cpu = () =>
+            cpuSnapshot({
+              service: { pid: service.child.pid! },
+              loadGenerator: { pid: process.pid },
+              ...postgres,
+            });
+          rounds[index][kind].push(
+            await closedLoop(
+              CLIENTS,
+              WARM_UP_SECONDS,
+              SECONDS / ROUNDS,
+              async (loop) => {
+                const reply = await http.send(loop, 'GET', paths[kind]((i += 1)), headers);
+                return { ok: reply.status === 200 };
+              },
+              cpu,
+            ),
+          );
+        }
       }
     }
   } finally {
-    http.close();
-    await service.stop();
+    for (const { service, http } of running) {
+      http.close();
+      await service.stop();
+    }
   }
-  const merged = Object.fromEntries(
-    Object.entries(rounds).map(([kind, list]) => [kind, mergeRounds(list)]),
-  ) as { list: LoadResult; detail: LoadResult; health: LoadResult };
-  print('GET /health/live (control)', merged.health);
-  print(`GET /sources, ${SOURCES} sources`, merged.list);
-  print('GET /sources/:id?days=30', merged.detail);
-  return merged;
+  return targets.map((target, index) => {
+    const merged = Object.fromEntries(
+      READS.map((kind) => [kind, mergeRounds(rounds[index][kind as keyof HttpReads])]),
+    ) as unknown as HttpReads;
+    const label = target.label ? `${target.label}: ` : '';
+    const titles = {
+      health: 'GET /health/live (control)',
+      list: `GET /sources, ${SOURCES} sources`,
+      detail: 'GET /sources/:id?days=30',
+    };
+    for (const kind of READS as (keyof HttpReads)[]) print(`${label}${titles[kind]}`, merged[kind]);
+    return merged;
+  });
 }
 
 /** Rounds of one kind as one result: their throughput, and the worst of their percentiles. */
@@ -274,11 +410,25 @@ function mergeRounds(list: LoadResult[]): LoadResult {
     requests,
     perSecond: requests / seconds,
     errors: list.reduce((sum, r) => sum + r.errors, 0),
+    cpu: meanShares(list.map((r) => r.cpu)),
     p50Ms: Math.max(...list.map((r) => r.p50Ms)),
     p90Ms: Math.max(...list.map((r) => r.p90Ms)),
     p99Ms: Math.max(...list.map((r) => r.p99Ms)),
     maxMs: Math.max(...list.map((r) => r.maxMs)),
   };
+}
+
+/** The rounds' mean cores per process group (each round is measured for the same time). */
+function meanShares(list: (CpuShares | undefined)[]): CpuShares | undefined {
+  const measured = list.filter((shares): shares is CpuShares => shares !== undefined);
+  if (measured.length === 0) return undefined;
+  const mean: CpuShares = {};
+  for (const shares of measured) {
+    for (const [name, cores] of Object.entries(shares)) {
+      mean[name] = (mean[name] ?? 0) + cores / measured.length;
+    }
+  }
+  return mean;
 }
 
 function report(cost: RefreshCost): void {
@@ -290,10 +440,22 @@ function report(cost: RefreshCost): void {
 }
 
 function print(label: string, r: LoadResult): void {
+  const perRequest = (cores: number | undefined) =>
+    cores === undefined ? '?' : ((cores / r.perSecond) * 1000).toFixed(3);
+  const cpu = r.cpu
+    ? `\n  cores: ${Object.entries(r.cpu)
+        .map(([name, cores]) => `${name} ${cores.toFixed(2)}`)
+        .join(', ')}; CPU a request: service ${perRequest(r.cpu.service)} ms, ` +
+      `postgres ${perRequest(r.cpu.postgres)} ms`
+    : '';
   console.log(
     `${label}, ${r.connections} clients: ${r.perSecond.toFixed(0)}/s, p50 ${r.p50Ms.toFixed(2)} ms, ` +
-      `p99 ${r.p99Ms.toFixed(2)} ms, max ${r.maxMs.toFixed(1)} ms, errors ${r.errors}`,
+      `p99 ${r.p99Ms.toFixed(2)} ms, max ${r.maxMs.toFixed(1)} ms, errors ${r.errors}${cpu}`,
   );
+}
+
+function dropDatabase(name: string): Promise<void> {
+  return query(SERVER_URL, `drop database if exists ${name} with (force)`);
 }
 
 async function query(url: string, sql: string): Promise<void> {

@@ -4,8 +4,11 @@ import { Client } from 'pg';
 import { loadMigrations, migrate } from '../../src/database/migrator';
 import { ROOT } from './service-process';
 
-/** Migrates `databaseUrl` with the service's own migrator and the repository's migrations. */
-export async function migrateDatabase(databaseUrl: string): Promise<void> {
+/**
+ * Migrates `databaseUrl` with the service's own migrator and the migrations of the checkout at
+ * `root` (this one unless given).
+ */
+export async function migrateDatabase(databaseUrl: string, root = ROOT): Promise<void> {
   Logger.overrideLogger(['warn', 'error']);
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
@@ -18,7 +21,7 @@ export async function migrateDatabase(databaseUrl: string): Promise<void> {
         query: async <R>(sql: string, params?: unknown[]) =>
           (await client.query(sql, params)).rows as R[],
       },
-      loadMigrations(join(ROOT, 'supabase/migrations')),
+      loadMigrations(join(root, 'supabase/migrations')),
     );
   } finally {
     await client.end();

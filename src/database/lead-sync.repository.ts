@@ -344,7 +344,7 @@ export abstract class LeadSyncRepository {
 
   /** Every source with its counts ("today" is `now`'s day in `timezone`). */
   listSources(timezone: string, now: Date): Promise<SourceView[]> {
-    return this.call('knowlarity_list_sources', { p_timezone: timezone, p_now: now });
+    return this.call('knowlarity_list_sources_json', { p_timezone: timezone, p_now: now });
   }
 
   /** One source with its counts and, given `days`, its leads per day; or null. */
