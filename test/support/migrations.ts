@@ -22,7 +22,7 @@ export const SHIPPED_MIGRATIONS = [
   '0012_crm_fidelity.sql',
   '0013_stream_arrival_path.sql',
   '0014_leads_per_hour.sql',
-  '0017_source_reads.sql',
+  '0015_source_reads.sql',
 ];
 
 /** The version each listed file carries in its name. */
