@@ -1,0 +1,19 @@
+import { FunctionArgs } from './lead-sync.types';
+
+/**
+ * The named fields of `values` as `<prefix><snake_case name>` arguments, an absent field (or absent
+ * `values`) as null: buildFunctionCall drops undefined arguments, and a look-up's SQL function
+ * takes null, not its default, as "no condition".
+ */
+export function nullableArgs<T extends object>(
+  prefix: string,
+  values: T | undefined,
+  fields: readonly (keyof T & string)[],
+): FunctionArgs {
+  const args: FunctionArgs = {};
+  for (const field of fields) {
+    args[prefix + field.replace(/[A-Z]/g, (upper) => `_${upper.toLowerCase()}`)] =
+      values?.[field] ?? null;
+  }
+  return args;
+}
