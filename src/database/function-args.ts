@@ -17,3 +17,11 @@ export function nullableArgs<T extends object>(
   }
   return args;
 }
+
+/** A keyset page's arguments: `p_limit`, and the cursor's fields as `p_after_…` (null on page one). */
+export function pageArgs<K extends object>(
+  page: { limit: number; after?: K },
+  cursorFields: readonly (keyof K & string)[],
+): FunctionArgs {
+  return { p_limit: page.limit, ...nullableArgs('p_after_', page.after, cursorFields) };
+}

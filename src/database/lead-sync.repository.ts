@@ -1,6 +1,6 @@
 import { IngestRules } from '../config/ingest.config';
 import { ArrivalPath, CallEvent } from '../knowlarity/call-event';
-import { nullableArgs } from './function-args';
+import { nullableArgs, pageArgs } from './function-args';
 import { StorageUnavailableError } from './storage.errors';
 
 import {
@@ -290,8 +290,7 @@ export abstract class LeadSyncRepository {
         'q',
         'qPhone',
       ]),
-      p_limit: filter.limit,
-      ...nullableArgs('p_after_', filter.after, ['createdAt', 'id']),
+      ...pageArgs(filter, ['createdAt', 'id']),
     });
   }
 
@@ -305,8 +304,7 @@ export abstract class LeadSyncRepository {
     return this.call('knowlarity_find_calls', {
       ...nullableArgs('p_', filter, ['leadId', 'phone', 'from', 'to', 'direction']),
       p_missed: filter.status === undefined ? null : filter.status === 'missed',
-      p_limit: filter.limit,
-      ...nullableArgs('p_after_', filter.after, ['startedAt', 'callId']),
+      ...pageArgs(filter, ['startedAt', 'callId']),
     });
   }
 
@@ -319,8 +317,7 @@ export abstract class LeadSyncRepository {
     return this.call('knowlarity_list_missed_calls', {
       p_returned: filter.returned,
       p_now: filter.now,
-      p_limit: filter.limit,
-      ...nullableArgs('p_after_', filter.after, ['at', 'key']),
+      ...pageArgs(filter, ['at', 'key']),
     });
   }
 
