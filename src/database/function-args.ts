@@ -1,9 +1,9 @@
 import { FunctionArgs } from './lead-sync.types';
 
 /**
- * The named fields of `values` as `<prefix><snake_case name>` arguments, an absent field (or absent
- * `values`) as null: buildFunctionCall drops undefined arguments, and a look-up's SQL function
- * takes null, not its default, as "no condition".
+ * The named fields of `values` as `<prefix><snake_case name>` arguments. An absent field (or absent
+ * `values`) is passed as null rather than left out (buildFunctionCall and JSON both drop undefined),
+ * so a look-up names the same arguments on every call and every driver.
  */
 export function nullableArgs<T extends object>(
   prefix: string,
