@@ -1,5 +1,6 @@
 import { IngestRules } from '../config/ingest.config';
 import { ArrivalPath, CallEvent } from '../knowlarity/call-event';
+import { nullableArgs, pageArgs } from './function-args';
 import { StorageUnavailableError } from './storage.errors';
 
 import {
@@ -285,16 +286,16 @@ export abstract class LeadSyncRepository {
   /** Leads newest first on (createdAt desc, id desc); `filter.phone` is already normalised. */
   findLeads(filter: LeadFilter): Promise<Page<LeadView, LeadKey>> {
     return this.call('knowlarity_find_leads', {
-      p_phone: filter.phone ?? null,
-      p_source_id: filter.sourceId ?? null,
-      p_status: filter.status ?? null,
-      p_created_from: filter.createdFrom ?? null,
-      p_created_to: filter.createdTo ?? null,
-      p_q: filter.q ?? null,
-      p_q_phone: filter.qPhone ?? null,
-      p_limit: filter.limit,
-      p_after_created_at: filter.after?.createdAt ?? null,
-      p_after_id: filter.after?.id ?? null,
+      ...nullableArgs('p_', filter, [
+        'phone',
+        'sourceId',
+        'status',
+        'createdFrom',
+        'createdTo',
+        'q',
+        'qPhone',
+      ]),
+      ...pageArgs(filter, ['createdAt', 'id']),
     });
   }
 
@@ -306,15 +307,9 @@ export abstract class LeadSyncRepository {
   /** Calls newest first on (startedAt desc, callId asc); `filter.phone` is already normalised. */
   findCalls(filter: CallFilter): Promise<Page<CallView, CallKey>> {
     return this.call('knowlarity_find_calls', {
-      p_lead_id: filter.leadId ?? null,
-      p_phone: filter.phone ?? null,
-      p_from: filter.from ?? null,
-      p_to: filter.to ?? null,
+      ...nullableArgs('p_', filter, ['leadId', 'phone', 'from', 'to', 'direction']),
       p_missed: filter.status === undefined ? null : filter.status === 'missed',
-      p_direction: filter.direction ?? null,
-      p_limit: filter.limit,
-      p_after_started_at: filter.after?.startedAt ?? null,
-      p_after_call_id: filter.after?.callId ?? null,
+      ...pageArgs(filter, ['startedAt', 'callId']),
     });
   }
 
@@ -327,9 +322,7 @@ export abstract class LeadSyncRepository {
     return this.call('knowlarity_list_missed_calls', {
       p_returned: filter.returned,
       p_now: filter.now,
-      p_limit: filter.limit,
-      p_after_at: filter.after?.at ?? null,
-      p_after_key: filter.after?.key ?? null,
+      ...pageArgs(filter, ['at', 'key']),
     });
   }
 
