@@ -89,7 +89,11 @@ describe('IngestBatcher', () => {
 
     const results = [1, 2, 3, 4, 5, 6, 7].map((item) => batcher.submit(item));
     await tick();
-    expect(runner.batches).toEqual([[1, 2, 3], [4, 5], [6, 7]]);
+    expect(runner.batches).toEqual([
+      [1, 2, 3],
+      [4, 5],
+      [6, 7],
+    ]);
     runner.answer();
     runner.answer();
     runner.answer();
@@ -118,9 +122,7 @@ describe('IngestBatcher', () => {
     runner.answer();
     runner.answer();
 
-    expect(await Promise.all(results)).toEqual(
-      [1, 2, ...waiting].map((item) => `done ${item}`),
-    );
+    expect(await Promise.all(results)).toEqual([1, 2, ...waiting].map((item) => `done ${item}`));
   });
 
   it('fails only the item the batch reports an error for', async () => {
