@@ -75,8 +75,10 @@ export function parseIngestConfig(env: Env) {
     // most this many (1: every delivery alone). See src/ingest/ingest-batcher.ts.
     batchMax: readInt(env, 'INGEST_BATCH_MAX', 64, { min: 1, max: 1000 }),
     // Batches in flight at once: enough to keep a server's cores busy, few enough that each
-    // batch gathers many deliveries. The embedded database always takes one at a time.
-    batchesInFlight: readInt(env, 'INGEST_BATCHES_IN_FLIGHT', 2, { min: 1, max: 64 }),
+    // batch gathers many deliveries. 3 gave the best throughput and p99 at 64 connections in
+    // bench/README.md's side-by-side rounds (against 2 and 4). The embedded database always
+    // takes one at a time.
+    batchesInFlight: readInt(env, 'INGEST_BATCHES_IN_FLIGHT', 3, { min: 1, max: 64 }),
   };
 }
 

@@ -83,6 +83,48 @@ describe('IngestBatcher', () => {
     expect(runner.batches).toEqual([[1], [2], [3, 4]]);
   });
 
+  it('shares the items of one turn among the free lanes, in arrival order', async () => {
+    const runner = new ManualRunner();
+    const batcher = new IngestBatcher(runner.run, { maxBatch: 64, maxInFlight: 3 });
+
+    const results = [1, 2, 3, 4, 5, 6, 7].map((item) => batcher.submit(item));
+    await tick();
+    expect(runner.batches).toEqual([
+      [1, 2, 3],
+      [4, 5],
+      [6, 7],
+    ]);
+    runner.answer();
+    runner.answer();
+    runner.answer();
+
+    expect(await Promise.all(results)).toEqual([1, 2, 3, 4, 5, 6, 7].map((i) => `done ${i}`));
+  });
+
+  it('a lane that frees while many wait takes its share; the next lane to free takes the rest', async () => {
+    const runner = new ManualRunner();
+    const batcher = new IngestBatcher(runner.run, { maxBatch: 64, maxInFlight: 2 });
+    const results = [batcher.submit(1)];
+    await tick();
+    results.push(batcher.submit(2));
+    await tick();
+    const waiting = Array.from({ length: 10 }, (_, index) => index + 3);
+    results.push(...waiting.map((item) => batcher.submit(item)));
+    await tick();
+
+    runner.answer();
+    await tick();
+    // 10 waiting + 1 in flight, over 2 lanes: 6 leave now, not all 10 in one long transaction.
+    expect(runner.batches).toEqual([[1], [2], [3, 4, 5, 6, 7, 8]]);
+    runner.answer();
+    await tick();
+    expect(runner.batches[3]).toEqual([9, 10, 11, 12]);
+    runner.answer();
+    runner.answer();
+
+    expect(await Promise.all(results)).toEqual([1, 2, ...waiting].map((item) => `done ${item}`));
+  });
+
   it('fails only the item the batch reports an error for', async () => {
     const runner = new ManualRunner();
     const batcher = new IngestBatcher(runner.run, { maxBatch: 10, maxInFlight: 1 });

@@ -33,8 +33,10 @@ interface Waiting<I, R> {
  * Group commit. An item that finds a free lane (fewer than `maxInFlight` batches in flight) is
  * sent at once (at the end of the current turn of the event loop, with any other item that
  * arrived in the same turn): no added latency when idle. Items that arrive while every lane is busy
- * wait and leave together, up to `maxBatch` of them, as soon as a lane frees: the busier the
- * service, the more each transaction (its commit, round trip and function start-up) carries.
+ * wait, in arrival order, and leave as soon as a lane frees: the busier the service, the more each
+ * transaction (its commit, round trip and function start-up) carries. A lane takes an even share
+ * of what is outstanding, not the whole queue (see nextBatchSize): a batch's duration grows with
+ * its size, so one oversized batch is a tail of slow replies.
  *
  * Every caller's promise settles with its own item's outcome, after its batch committed. An
  * item the database rejected fails alone; a batch that failed as a whole (the database
@@ -45,6 +47,7 @@ interface Waiting<I, R> {
 export class IngestBatcher<I, R> {
   private waiting: Waiting<I, R>[] = [];
   private inFlight = 0;
+  private itemsInFlight = 0;
   private scheduled = false;
 
   constructor(
@@ -70,22 +73,41 @@ export class IngestBatcher<I, R> {
     this.scheduled = true;
     const send = () => {
       this.scheduled = false;
-      if (this.waiting.length > 0 && this.inFlight < this.options.maxInFlight) this.dispatch();
+      this.dispatchWhileLanesFree();
     };
     const { beforeSending } = this.options;
     if (beforeSending) void beforeSending().then(send, send);
     else setImmediate(send);
   }
 
-  private dispatch(): void {
-    const { maxBatch } = this.options;
-    const batch = this.waiting.length <= maxBatch ? this.waiting : this.waiting.slice(0, maxBatch);
-    this.waiting = batch === this.waiting ? [] : this.waiting.slice(maxBatch);
+  private dispatchWhileLanesFree(): void {
+    while (this.waiting.length > 0 && this.inFlight < this.options.maxInFlight) {
+      this.dispatch(this.waiting.splice(0, this.nextBatchSize()));
+    }
+  }
+
+  /**
+   * The waiting items split evenly over the free lanes, and no more than an even share of
+   * everything outstanding (waiting and in flight) per lane, nor more than maxBatch. So a lane
+   * that frees while many wait (deliveries that arrived together, or piled up behind a slow
+   * batch) takes its share and leaves the rest to the next lane to free, instead of carrying
+   * them all in one long transaction that every one of them waits for.
+   */
+  private nextBatchSize(): number {
+    const { maxBatch, maxInFlight } = this.options;
+    const waiting = this.waiting.length;
+    const perFreeLane = Math.ceil(waiting / (maxInFlight - this.inFlight));
+    const perLane = Math.ceil((waiting + this.itemsInFlight) / maxInFlight);
+    return Math.min(maxBatch, perFreeLane, perLane);
+  }
+
+  private dispatch(batch: Waiting<I, R>[]): void {
     this.inFlight += 1;
+    this.itemsInFlight += batch.length;
     // The lane is freed before the callers hear back, so the next batch is already on its way.
     this.runRetryingConflicts(batch.map((waiting) => waiting.item)).then(
       (entries) => {
-        this.release();
+        this.release(batch.length);
         if (entries.length !== batch.length) {
           const error = new StorageError(
             `A batch of ${batch.length} got ${entries.length} results`,
@@ -96,17 +118,18 @@ export class IngestBatcher<I, R> {
         batch.forEach((waiting, index) => settle(waiting, entries[index]));
       },
       (error: unknown) => {
-        this.release();
+        this.release(batch.length);
         for (const waiting of batch) waiting.reject(error);
       },
     );
   }
 
-  private release(): void {
+  private release(items: number): void {
     this.inFlight -= 1;
+    this.itemsInFlight -= items;
     if (this.waiting.length === 0) return;
     if (this.options.beforeSending) this.schedule();
-    else this.dispatch();
+    else this.dispatchWhileLanesFree();
   }
 
   private async runRetryingConflicts(items: I[]): Promise<BatchEntry<R>[]> {
