@@ -1,4 +1,4 @@
--- 0017: GET /sources and GET /sources/:id cost what their rows cost.
+-- 0015: GET /sources and GET /sources/:id cost what their rows cost.
 --
 -- Measured on 1,000,000 leads and 100 sources (bench/README.md, source counts): the list's
 -- database time went mostly to building its JSON, not to reading the counts. Each source's
@@ -89,6 +89,6 @@ begin
 end $$;
 
 create or replace function knowlarity_schema_version() returns integer
-language sql immutable as $$ select 17 $$;
+language sql immutable as $$ select 15 $$;
 
 select knowlarity_lock_down_functions();
