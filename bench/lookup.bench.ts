@@ -20,12 +20,12 @@ import { ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Pool } from 'pg';
 import { createApp } from '../src/bootstrap';
 import { PostgresRepository } from '../src/database/drivers/postgres.repository';
 import { migratePool } from '../src/database/migration-sessions';
+import { loadAverage } from './support/report';
 
 const ROOT = resolve(__dirname, '../..');
 const SERVER_URL =
@@ -240,9 +240,7 @@ function report({ label, latenciesMs, errors, notFound, seconds }: Results): voi
       `${label}: ${LEADS.toLocaleString('en')} leads, ${CLIENTS} clients, ${seconds.toFixed(1)} s`,
       `  requests ${sorted.length} (${(sorted.length / seconds).toFixed(0)}/s), errors ${errors}, not found ${notFound}`,
       `  p50 ${ms(at(0.5))}  p90 ${ms(at(0.9))}  p99 ${ms(at(0.99))}  max ${ms(sorted[sorted.length - 1])}`,
-      `  load average ${loadavg()
-        .map((value) => value.toFixed(2))
-        .join(' ')} on ${cpus().length} cores`,
+      `  load average ${loadAverage()}`,
     ].join('\n'),
   );
 }

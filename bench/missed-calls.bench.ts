@@ -22,7 +22,6 @@
  * average; drops its databases.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
 import { parseIngestConfig } from '../src/config/ingest.config';
@@ -32,6 +31,7 @@ import { loadMigrations, Migration } from '../src/database/migrator';
 import { CallEvent } from '../src/knowlarity/call-event';
 import { closedLoop, LoadResult, summarise } from './support/closed-loop';
 import { ROOT } from './support/service-process';
+import { loadAverage } from './support/report';
 
 const SERVER_URL =
   process.env.BENCH_DATABASE_URL ??
@@ -319,9 +319,7 @@ function report(label: string, result: LoadResult): void {
       `${label}: ${result.connections} clients, ${result.seconds} s`,
       `  ${result.requests} calls (${result.perSecond.toFixed(0)}/s), errors ${result.errors}`,
       `  p50 ${ms(result.p50Ms)}  p90 ${ms(result.p90Ms)}  p99 ${ms(result.p99Ms)}  max ${ms(result.maxMs)}`,
-      `  load average ${loadavg()
-        .map((value) => value.toFixed(2))
-        .join(' ')} on ${cpus().length} cores`,
+      `  load average ${loadAverage()}`,
     ].join('\n'),
   );
 }

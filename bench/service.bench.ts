@@ -67,6 +67,7 @@ import {
   meanOf,
   Measured,
   mib,
+  loadAverage,
   ms,
   perSecond,
   Results,
@@ -239,11 +240,7 @@ async function main(): Promise<void> {
   results.goals = goals(results);
   const table = figuresTable(results);
   console.log(`\n${table}\n`);
-  console.log(
-    `${(Date.now() - began) / 1000} s in all; load average now ${loadavg()
-      .map((v) => v.toFixed(2))
-      .join(' ')}`,
-  );
+  console.log(`${(Date.now() - began) / 1000} s in all; load average now ${loadAverage()}`);
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(
     join(ROOT, 'bench/results/latest.json'),

@@ -28,7 +28,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpus, loadavg } from 'node:os';
 import { Client } from 'pg';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,6 +35,7 @@ import { closedLoop, HttpConnections, LoadResult } from './support/closed-loop';
 import { CpuShares, cpuSnapshot, ProcessGroup } from './support/cpu-usage';
 import { migrateDatabase } from './support/database';
 import { ROOT, RunningService, startService } from './support/service-process';
+import { loadAverage } from './support/report';
 
 const SERVER_URL =
   process.env.BENCH_DATABASE_URL ??
@@ -172,11 +172,7 @@ async function main(): Promise<void> {
         Object.assign(result, current);
       }
     }
-    console.log(
-      `load average ${loadavg()
-        .map((v) => v.toFixed(2))
-        .join(' ')} on ${cpus().length} cores`,
-    );
+    console.log(`load average ${loadAverage()}`);
     console.log(`RESULT ${JSON.stringify(result)}`);
   } finally {
     for (const { client } of opened) await client.end().catch(() => undefined);

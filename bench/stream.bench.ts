@@ -6,13 +6,13 @@
  * it includes up to 5 ms of watching. Goal: p99 ≤ 500 ms at 50 calls/s.
  */
 import { randomBytes } from 'node:crypto';
-import { loadavg } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from 'pg';
 import { generateCalls } from '../tools/simulator/call-generator';
 import { KnowlaritySimulator } from '../tools/simulator/simulator-server';
 import { summarise } from './support/closed-loop';
 import { startService } from './support/service-process';
+import { loadAverage } from './support/report';
 
 const SERVER_URL =
   process.env.BENCH_DATABASE_URL ??
@@ -98,9 +98,7 @@ async function main(): Promise<void> {
         `${latencies.length} leads, ${missing} not seen; p50 ${result.p50Ms.toFixed(1)} ms, ` +
         `p90 ${result.p90Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, max ${result.maxMs.toFixed(1)} ms; ` +
         `goal p99 ≤ 500 ms: ${result.p99Ms <= 500 && missing === 0 ? 'met' : 'NOT met'}. ` +
-        `Load average ${loadavg()
-          .map((v) => v.toFixed(2))
-          .join(' ')}.`,
+        `Load average ${loadAverage()}.`,
     );
   } finally {
     await watcher.end();

@@ -1,3 +1,4 @@
+import { cpus, loadavg } from 'node:os';
 import type { SourceCountsResult } from '../source-counts.bench';
 import type { LoadResult } from './closed-loop';
 import type { CpuShares } from './cpu-usage';
@@ -387,4 +388,12 @@ export function figuresTable(r: Results): string {
     ),
   );
   return lines.join('\n');
+}
+
+/** The 1, 5 and 15 minute load averages and the core count, as every bench prints them. */
+export function loadAverage(): string {
+  const averages = loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
+  return `${averages} on ${cpus().length} cores`;
 }
