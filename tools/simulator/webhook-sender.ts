@@ -155,25 +155,21 @@ export function toWebhookRequest(
   extraHeaders: Record<string, string> = {},
 ): PlannedWebhook {
   const callId = callIdOf(record);
+  const post = (contentType: string, body: string): PlannedWebhook => ({
+    callId,
+    shape,
+    method: 'POST',
+    url,
+    headers: { 'content-type': contentType, ...extraHeaders },
+    body,
+  });
   switch (shape) {
     case 'calllog':
-      return {
-        callId,
-        shape,
-        method: 'POST',
-        url,
-        headers: { 'content-type': 'application/json', ...extraHeaders },
-        body: JSON.stringify(record),
-      };
+      return post('application/json', JSON.stringify(record));
     case 'logpush':
-      return {
-        callId,
-        shape,
-        method: 'POST',
-        url,
-        headers: { 'content-type': 'application/json', ...extraHeaders },
-        body: JSON.stringify(toLogPush(record)),
-      };
+      return post('application/json', JSON.stringify(toLogPush(record)));
+    case 'classic-form':
+      return post('application/x-www-form-urlencoded', encodeForm(toClassicHook(record)));
     case 'classic-get':
       return {
         callId,
@@ -181,15 +177,6 @@ export function toWebhookRequest(
         method: 'GET',
         url: `${url}${url.includes('?') ? '&' : '?'}${encodeForm(toClassicHook(record))}`,
         headers: { ...extraHeaders },
-      };
-    case 'classic-form':
-      return {
-        callId,
-        shape,
-        method: 'POST',
-        url,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', ...extraHeaders },
-        body: encodeForm(toClassicHook(record)),
       };
   }
 }
