@@ -22,6 +22,7 @@ import { httpConfigFromEnvironment } from './config/http.config';
 import { secretsFromEnvironment } from './config/secrets';
 import { RequestLogging } from './logging/request-logging';
 import { MetricsService } from './metrics/metrics.service';
+import { documentKnowlarityWebhook } from './webhooks/knowlarity-webhook.openapi';
 import { WebhookRefusalResponder } from './webhooks/webhook-refusal.responder';
 import { isWebhookReceivingPath } from './webhooks/webhook-request';
 
@@ -94,7 +95,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
       const { keys } = app.get<ConfigType<typeof internalApiConfig>>(internalApiConfig.KEY);
       requireApiKeyForDocs(fastify, DOCS_PATH, keys);
     }
-    setupOpenApi(app);
+    setupOpenApi(app, [documentKnowlarityWebhook]);
   }
   return app;
 }

@@ -97,8 +97,17 @@ export function ApiInternalKey(): ClassDecorator & MethodDecorator {
   );
 }
 
-/** The OpenAPI document, generated from the controllers and DTOs of a (built) application. */
-export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+/** Adds what Nest's generator cannot see (routes registered on Fastify directly). */
+export type DocumentExtension = (document: OpenAPIObject) => OpenAPIObject;
+
+/**
+ * The OpenAPI document, generated from the controllers and DTOs of a (built) application, then
+ * given to each extension.
+ */
+export function buildOpenApiDocument(
+  app: INestApplication,
+  extensions: readonly DocumentExtension[] = [],
+): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('knowlarity-lead-sync')
     .setDescription(
@@ -117,7 +126,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       BEARER_SCHEME,
     )
     .build();
-  return SwaggerModule.createDocument(app, config, { extraModels: [ErrorResponseDto] });
+  const document = SwaggerModule.createDocument(app, config, { extraModels: [ErrorResponseDto] });
+  return extensions.reduce((built, extend) => extend(built), document);
 }
 
 const served = new WeakSet<INestApplication>();
@@ -128,10 +138,13 @@ const served = new WeakSet<INestApplication>();
  * online spec validator is switched off for the same reason. The document is built on its first
  * request, once every module is initialised. Calling it twice on one app does nothing.
  */
-export function setupOpenApi<T extends INestApplication>(app: T): T {
+export function setupOpenApi<T extends INestApplication>(
+  app: T,
+  extensions: readonly DocumentExtension[] = [],
+): T {
   if (served.has(app)) return app;
   served.add(app);
-  SwaggerModule.setup(DOCS_PATH, app, () => buildOpenApiDocument(app), {
+  SwaggerModule.setup(DOCS_PATH, app, () => buildOpenApiDocument(app, extensions), {
     customSiteTitle: 'knowlarity-lead-sync API',
     swaggerOptions: { validatorUrl: null },
   });

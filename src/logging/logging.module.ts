@@ -47,6 +47,8 @@ export class LoggingModule {
   static forRoot(options: LoggingOptions = {}): DynamicModule {
     const writesOwnLine = options.writesOwnLine ?? (() => false);
     return {
+      // Global: the webhook routes' classes write through RequestLogging's RequestLog.
+      global: true,
       module: LoggingModule,
       imports: [
         LoggerModule.forRootAsync({

@@ -14,10 +14,11 @@ export const WRITES_OWN_LINE = Symbol('WRITES_OWN_LINE');
  * is handled carries its `requestId`, through nestjs-pino's request store.
  *
  * Routes for which `writesOwnLine(url)` holds (the webhook: one line per delivery, written by
- * the delivery service with its outcome) skip pino-http: no "request completed" line, and no
- * child loggers made up front. pino-http makes two per request (about a tenth of the service's
- * CPU per webhook), even when nothing is logged; here the child is made on the first line the
- * request actually writes, at an enabled level. Every other route keeps pino-http as it was.
+ * the delivery service with its outcome) skip pino-http and the request store: no "request
+ * completed" line, no child loggers, no store. pino-http makes two child loggers per request
+ * (about a tenth of the service's CPU per webhook), even when nothing is logged. Those routes
+ * write through a {@link RequestLog} instead, naming the request's id on each line themselves.
+ * Every other route keeps pino-http as it was.
  *
  * A Fastify `onRequest` hook rather than a Nest middleware: with any middleware, Fastify's
  * middleware layer copies the client address, the forwarded addresses, the host and the parsed
@@ -36,8 +37,7 @@ export class RequestLogging {
     done: HookHandlerDoneFunction,
   ): void => {
     if (this.writesOwnLine(request.url)) {
-      const logger = new LazyRequestLogger(this.httpLogger.logger, request.id).asLogger();
-      storage.run(new Store(logger), done);
+      done();
       return;
     }
     const { raw } = request;
@@ -45,52 +45,45 @@ export class RequestLogging {
     this.httpLogger(raw, reply.raw);
     storage.run(new Store(raw.allLogs[raw.allLogs.length - 1]), done);
   };
-}
 
-const LEVELS: Level[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+  /** Lines of `context` (a class name) about requests named by their id: see RequestLog. */
+  forContext(context: string): RequestLog {
+    return new RequestLog(this.httpLogger.logger, context);
+  }
+}
 
 /**
- * The part of a pino logger nestjs-pino's PinoLogger uses (a method per level, `child`), that
- * becomes `root.child({ requestId })` only when a line is written at an enabled level.
+ * Writes a class's lines about one request with the request's id as its `requestId` field, the
+ * same line the request's own logger would write, without the request store: the webhook routes
+ * run outside it (nestjs-pino's AsyncLocalStorage keeps a promise hook on every promise of the
+ * process while any request runs in it). Nothing is formatted when the level is off: ask
+ * `enabled` before building a costly message.
  */
-class LazyRequestLogger {
-  private child?: Logger;
-
+export class RequestLog {
   constructor(
     private readonly root: Logger,
-    private readonly requestId: string,
+    private readonly context: string,
   ) {}
 
-  asLogger(): Logger {
-    return this as unknown as Logger;
+  enabled(level: Level): boolean {
+    return this.root.isLevelEnabled(level);
   }
 
-  /** nestjs-pino's `assign` binds more fields to the request's logger. */
-  childOf(bindings: Record<string, unknown>): Logger {
-    return this.logger().child(bindings);
+  info(requestId: string, message: string): void {
+    this.write('info', requestId, message);
   }
 
-  logger(): Logger {
-    this.child ??= this.root.child({ requestId: this.requestId });
-    return this.child;
+  warn(requestId: string, message: string): void {
+    this.write('warn', requestId, message);
   }
 
-  write(level: Level, args: unknown[]): void {
-    if (!this.root.isLevelEnabled(level)) return;
-    const logger = this.logger();
-    Reflect.apply(logger[level], logger, args);
+  error(requestId: string, message: string): void {
+    this.write('error', requestId, message);
+  }
+
+  private write(level: Level, requestId: string, message: string): void {
+    if (this.root.isLevelEnabled(level)) {
+      this.root[level]({ requestId, context: this.context }, message);
+    }
   }
 }
-
-for (const level of LEVELS) {
-  Object.defineProperty(LazyRequestLogger.prototype, level, {
-    value: function (this: LazyRequestLogger, ...args: unknown[]) {
-      this.write(level, args);
-    },
-  });
-}
-Object.defineProperty(LazyRequestLogger.prototype, 'child', {
-  value: function (this: LazyRequestLogger, bindings: Record<string, unknown>) {
-    return this.childOf(bindings);
-  },
-});

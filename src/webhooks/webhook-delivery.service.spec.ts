@@ -1,8 +1,10 @@
 import { Logger } from '@nestjs/common';
+import { pinoHttp } from 'pino-http';
 import { DeliveryRecord, IngestResult } from '../database/lead-sync.repository';
 import { StorageUnavailableError } from '../database/storage.errors';
 import { CallEvent } from '../knowlarity';
 import { CallNormalizer } from '../knowlarity/call-normalizer';
+import { RequestLogging } from '../logging/request-logging';
 import { MetricsService } from '../metrics/metrics.service';
 import { parseBusinessConfig } from '../config/business.config';
 import { parseWebhookSecurityConfig } from '../config/webhook-security.config';
@@ -53,6 +55,7 @@ function setup(env: Record<string, string> = {}) {
     new RefusalBudget(security, clock, metrics),
     security,
     [],
+    new RequestLogging(pinoHttp({ enabled: false }), () => true),
   );
   return { ingest, repository, service };
 }

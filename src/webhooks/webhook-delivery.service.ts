@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { clientKey } from '../common/address-matcher';
 import { DomainError } from '../common/domain-error';
@@ -14,6 +14,7 @@ import { StorageUnavailableError } from '../database/storage.errors';
 import { ArrivalPath, CallEvent, maskPhone } from '../knowlarity';
 import { CallNormalizer } from '../knowlarity/call-normalizer';
 import { CallIngestService } from '../ingest/call-ingest.service';
+import { RequestLog, RequestLogging } from '../logging/request-logging';
 import { MetricsService } from '../metrics/metrics.service';
 import { RecordOptions, toDeliveryRecord } from './delivery-record';
 import { RefusalAdmission, RefusalBudget } from './refusal-budget';
@@ -57,7 +58,7 @@ export interface Refusal {
  */
 @Injectable()
 export class WebhookDeliveryService {
-  private readonly logger = new Logger(WebhookDeliveryService.name);
+  private readonly log: RequestLog;
   private readonly recordOptions: RecordOptions;
   private readonly signed: boolean;
   private readonly ipv6Prefix: number;
@@ -70,7 +71,9 @@ export class WebhookDeliveryService {
     private readonly budget: RefusalBudget,
     @Inject(webhookSecurityConfig.KEY) security: ConfigType<typeof webhookSecurityConfig>,
     @Inject(CONFIGURED_SECRETS) secrets: string[],
+    logging: RequestLogging,
   ) {
+    this.log = logging.forContext(WebhookDeliveryService.name);
     this.recordOptions = {
       secretHeaders: [security.signatureHeader],
       secrets,
@@ -104,10 +107,13 @@ export class WebhookDeliveryService {
     try {
       const result = await this.ingest.ingest(call, arrivalPath, fields, delivery);
       this.metrics.delivery(200, result.outcome);
-      this.logger.log(
-        `Delivery ${request.requestId} via ${arrivalPath}: ${result.outcome}, call ${result.callId}, ` +
-          `phone ${maskPhone(call.customerPhone)}, lead ${result.leadId ?? '-'}`,
-      );
+      if (this.log.enabled('info')) {
+        this.log.info(
+          request.requestId,
+          `Delivery ${request.requestId} via ${arrivalPath}: ${result.outcome}, call ${result.callId}, ` +
+            `phone ${maskPhone(call.customerPhone)}, lead ${result.leadId ?? '-'}`,
+        );
+      }
       return {
         status: 200,
         body: {
@@ -161,7 +167,8 @@ export class WebhookDeliveryService {
     const stored = await this.store(request, delivery);
     if (stored) return stored;
     this.metrics.delivery(refusal.status, refusal.code);
-    this.logger.warn(
+    this.log.warn(
+      request.requestId,
       `Delivery ${request.requestId} rejected with ${refusal.status} ${refusal.code}`,
     );
     return reply;
@@ -178,7 +185,10 @@ export class WebhookDeliveryService {
     const unavailable = await this.store(request, delivery);
     if (unavailable) return unavailable;
     this.metrics.delivery(200, 'duplicate_message');
-    this.logger.log(`Delivery ${request.requestId}: duplicate_message, not ingested again`);
+    this.log.info(
+      request.requestId,
+      `Delivery ${request.requestId}: duplicate_message, not ingested again`,
+    );
     return {
       status: 200,
       body: { success: true, outcome: 'duplicate_message', leadId: null, callId: null },
@@ -202,7 +212,10 @@ export class WebhookDeliveryService {
 
   private unavailable(request: WebhookRequest, error: StorageUnavailableError): WebhookReply {
     this.metrics.delivery(503, error.code);
-    this.logger.error(`Delivery ${request.requestId} not stored: the database is unavailable`);
+    this.log.error(
+      request.requestId,
+      `Delivery ${request.requestId} not stored: the database is unavailable`,
+    );
     return {
       status: error.httpStatus,
       body: { success: false, code: error.code, message: error.message },

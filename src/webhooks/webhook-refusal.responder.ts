@@ -1,9 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import type { FastifyRequest } from 'fastify';
 import { describeException, ExceptionResponder } from '../common/filters/all-exceptions.filter';
 import { RawBodyRequest, readUnparsedBody } from '../common/http/raw-body';
 import { webhookSecurityConfig } from '../config';
+import { RequestLog, RequestLogging } from '../logging/request-logging';
 import { WebhookDeliveryService } from './webhook-delivery.service';
 import { isAuthenticated, isWebhookReceivingPath, webhookRequestOf } from './webhook-request';
 
@@ -18,19 +19,25 @@ import { isAuthenticated, isWebhookReceivingPath, webhookRequestOf } from './web
  */
 @Injectable()
 export class WebhookRefusalResponder {
-  private readonly logger = new Logger(WebhookRefusalResponder.name);
+  private readonly log: RequestLog;
 
   constructor(
     private readonly deliveries: WebhookDeliveryService,
     @Inject(webhookSecurityConfig.KEY)
     private readonly config: ConfigType<typeof webhookSecurityConfig>,
-  ) {}
+    logging: RequestLogging,
+  ) {
+    this.log = logging.forContext(WebhookRefusalResponder.name);
+  }
 
   readonly respond: ExceptionResponder = (request: FastifyRequest, exception: unknown) => {
     if (!isWebhookReceivingPath(request.url)) return null;
     const described = describeException(exception, (unexpected) => {
       const error = unexpected as Error;
-      this.logger.error(`Delivery ${request.id} failed: ${error?.name}: ${error?.message}`);
+      this.log.error(
+        String(request.id),
+        `Delivery ${request.id} failed: ${error?.name}: ${error?.message}`,
+      );
     });
     const { status, body } = described;
     const refuse = () =>

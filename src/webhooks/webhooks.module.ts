@@ -7,7 +7,7 @@ import { WebhookIpAllowlistGuard } from './guards/webhook-ip-allowlist.guard';
 import { WebhookSignatureGuard } from './guards/webhook-signature.guard';
 import { WebhookThrottlerGuard } from './guards/webhook-throttler.guard';
 import { WebhookTokenGuard } from './guards/webhook-token.guard';
-import { KnowlarityWebhookController } from './knowlarity-webhook.controller';
+import { KnowlarityWebhookRoutes } from './knowlarity-webhook.routes';
 import { WebhookDeliveriesController } from './webhook-deliveries.controller';
 import { WebhookDeliveryService } from './webhook-delivery.service';
 import { configuredSecretsProvider } from '../config/secrets';
@@ -16,9 +16,11 @@ import { WebhookRefusalResponder } from './webhook-refusal.responder';
 
 @Module({
   imports: [IngestModule, KnowlarityModule],
-  // The deliveries controller first: its static path must win over the `:token` route.
-  controllers: [WebhookDeliveriesController, KnowlarityWebhookController],
+  // The Hook API routes themselves are Fastify routes (KnowlarityWebhookRoutes); Fastify's router
+  // prefers the deliveries API's static paths to their `:token` route.
+  controllers: [WebhookDeliveriesController],
   providers: [
+    KnowlarityWebhookRoutes,
     WebhookDeliveryService,
     WebhookRefusalResponder,
     RefusalBudget,

@@ -33,8 +33,12 @@ export class WebhookThrottlerGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const http = context.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    const reply = http.getResponse<FastifyReply>();
+    this.check(http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+    return true;
+  }
+
+  /** The check itself, for the webhook routes, which call it without Nest's guard machinery. */
+  check(request: FastifyRequest, reply: FastifyReply): void {
     const client = clientKey(request.ip, this.ipv6Prefix);
     const hit = this.windows.increment(client, WINDOW_MS, this.limit, WINDOW_MS);
     if (hit.isBlocked) {
@@ -46,6 +50,5 @@ export class WebhookThrottlerGuard implements CanActivate {
       'X-RateLimit-Remaining': Math.max(0, this.limit - hit.totalHits),
       'X-RateLimit-Reset': hit.timeToExpire,
     });
-    return true;
   }
 }
