@@ -104,6 +104,25 @@ describe('OpenAPI at /docs', () => {
     expect(codes(operation('/sources', 'post'), 409)).toEqual(['source_exists']);
   });
 
+  it('documents the Hook API routes, served outside Nest, with every refusal they answer', () => {
+    for (const path of ['/webhooks/knowlarity', '/webhooks/knowlarity/{token}']) {
+      for (const method of ['get', 'post']) {
+        const op = operation(path, method);
+
+        expect([path, method, op.security]).toEqual([path, method, undefined]);
+        expect(Object.keys(op.responses).map(Number).sort()).toEqual([
+          200, 400, 401, 403, 405, 413, 415, 422, 429, 503,
+        ]);
+      }
+    }
+    expect(codes(operation('/webhooks/knowlarity/{token}', 'post'), 401)).toEqual([
+      'invalid_token',
+      'invalid_signature',
+      'signature_expired',
+    ]);
+    expect(codes(operation('/webhooks/knowlarity', 'get'), 429)).toEqual(['rate_limited']);
+  });
+
   it('documents the query parameters and response models from the DTOs', () => {
     const names = (op: Operation) => (op.parameters ?? []).map((p) => `${p.in}:${p.name}`).sort();
 

@@ -88,7 +88,7 @@ function operation(summary: string, withToken: boolean, post: boolean): Operatio
     tags: ['webhooks'],
     summary,
     description:
-      'Knowlarity\'s Hook API. Protected by a URL token (`KNOWLARITY_WEBHOOK_TOKEN`, as the last ' +
+      "Knowlarity's Hook API. Protected by a URL token (`KNOWLARITY_WEBHOOK_TOKEN`, as the last " +
       'path segment or `?token=`), an HMAC-SHA256 signature over the raw body or, for GET, the ' +
       'query (`KNOWLARITY_WEBHOOK_SECRETS`), and an address allowlist, whichever are configured.',
     parameters: withToken
