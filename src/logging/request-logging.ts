@@ -54,10 +54,10 @@ export class RequestLogging {
 
 /**
  * Writes a class's lines about one request with the request's id as its `requestId` field, the
- * same line the request's own logger would write, without the request store: the webhook routes
- * run outside it (nestjs-pino's AsyncLocalStorage keeps a promise hook on every promise of the
- * process while any request runs in it). Nothing is formatted when the level is off: ask
- * `enabled` before building a costly message.
+ * same line the request's own logger would write, without the request store, which the webhook
+ * routes do not open (Node 20's AsyncLocalStorage hands the store on to every promise and
+ * callback made while it is set). Nothing is formatted when the level is off: ask `enabled`
+ * before building a costly message.
  */
 export class RequestLog {
   constructor(
