@@ -40,10 +40,10 @@ describeWithServer('graceful shutdown (server)', () => {
   it('SIGTERM in a burst of 200 concurrent deliveries loses none', async () => {
     const { child, url, exited } = await start(database);
     let answered = 0;
-    // 200 concurrent senders, staggered over ~400 ms: when SIGTERM lands, some deliveries are
+    // 200 concurrent senders, staggered over ~2 s: when SIGTERM lands, some deliveries are
     // answered, some in flight, and some not sent yet.
     const burst = Array.from({ length: 200 }, async (_, i) => {
-      await new Promise((resolve) => setTimeout(resolve, i * 2));
+      await new Promise((resolve) => setTimeout(resolve, i * 10));
       return deliver(url, `shutdown-${i}`, `97${String(i).padStart(8, '0')}`).then((result) => {
         answered += 1;
         // Mid-burst: some deliveries answered, the rest in flight or not yet sent.
