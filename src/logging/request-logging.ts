@@ -8,6 +8,8 @@ import type { HttpLogger } from 'pino-http';
 export const HTTP_LOGGER = Symbol('HTTP_LOGGER');
 /** Which URLs write their own one line per request (see RequestLogging). */
 export const WRITES_OWN_LINE = Symbol('WRITES_OWN_LINE');
+/** Requests pino-http writes no "request completed" line for (probes and scrapes). */
+export const UNLOGGED_PATHS = /^\/(health|metrics)\b/;
 
 /**
  * Per-request logging, in place of nestjs-pino's middleware: every line written while a request
@@ -17,7 +19,9 @@ export const WRITES_OWN_LINE = Symbol('WRITES_OWN_LINE');
  * the delivery service with its outcome) skip pino-http: no "request completed" line, and no
  * child loggers made up front. pino-http makes two per request (about a tenth of the service's
  * CPU per webhook), even when nothing is logged; here the child is made on the first line the
- * request actually writes, at an enabled level. Every other route keeps pino-http as it was.
+ * request actually writes, at an enabled level. So do the requests pino-http would write no
+ * line for: the unlogged paths, and every request while `info` (its level) is off. The others
+ * keep pino-http as it was.
  *
  * A Fastify `onRequest` hook rather than a Nest middleware: with any middleware, Fastify's
  * middleware layer copies the client address, the forwarded addresses, the host and the parsed
@@ -35,7 +39,7 @@ export class RequestLogging {
     reply: FastifyReply,
     done: HookHandlerDoneFunction,
   ): void => {
-    if (this.writesOwnLine(request.url)) {
+    if (this.writesOwnLine(request.url) || !this.completionLogged(request.url)) {
       const logger = new LazyRequestLogger(this.httpLogger.logger, request.id).asLogger();
       storage.run(new Store(logger), done);
       return;
@@ -45,6 +49,11 @@ export class RequestLogging {
     this.httpLogger(raw, reply.raw);
     storage.run(new Store(raw.allLogs[raw.allLogs.length - 1]), done);
   };
+
+  /** Whether pino-http would write a "request completed" line for `url`. */
+  private completionLogged(url: string): boolean {
+    return this.httpLogger.logger.isLevelEnabled('info') && !UNLOGGED_PATHS.test(url);
+  }
 }
 
 const LEVELS: Level[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
