@@ -107,7 +107,7 @@ describeOnEveryTarget(
       );
     });
 
-    it('GET /sources/:id?days= gives the days from the folded counts and the pending ones', async () => {
+    it('GET /sources/:id?days= gives the days from the folded counts and the pending ones, one id or several at once', async () => {
       const name = `Per day ${freshPhone()}`;
       const sr = '+919600000611';
       const rules = { ...testRules, numberSources: { [sr]: name } };
@@ -130,7 +130,9 @@ describeOnEveryTarget(
         null,
       );
 
-      const detail = await db.repository.getSource(await sourceId(name), ZONE, now, 4);
+      const id = await sourceId(name);
+      const detail = await db.repository.getSource(id, ZONE, now, 4);
+      const together = await db.repository.getSources([id, 999_999_999, id], ZONE, now, 4);
 
       expect(detail).toMatchObject({ totalLeads: 5, todaysLeads: 3 });
       expect(detail?.lastLeadAt).toBe('2026-11-20T11:00:00.000Z');
@@ -140,6 +142,7 @@ describeOnEveryTarget(
         { date: '2026-11-19', leads: 1 },
         { date: '2026-11-20', leads: 3 },
       ]);
+      expect(together).toEqual([detail, null, detail]);
     });
 
     it('a clock crossing IST midnight moves today’s figure with no job, and the next refresh copies it', async () => {

@@ -109,6 +109,43 @@ describe('CoalescedReads', () => {
     expect(store.started).toBe(3);
   });
 
+  it('reads the items asked for during a run of their group in one next run, each once', async () => {
+    const store = new SlowStore();
+    const reads = new CoalescedReads<string>();
+    const batches: string[][] = [];
+    const readMany = async (items: string[]) => {
+      batches.push(items);
+      const version = await store.read();
+      return items.map((item) => `${item}@${version}`);
+    };
+
+    const first = reads.readOf('days=30', '1', readMany);
+    const committed = store.commit();
+    const waiting = ['2', '3', '2', '1'].map((id) => reads.readOf('days=30', id, readMany));
+    const otherGroup = reads.readOf('days=7', '2', readMany);
+    await store.finishOne();
+    await store.finishOne();
+    await store.finishOne();
+
+    expect(await first).toBe('1@0');
+    expect(await otherGroup).toBe(`2@${committed}`);
+    expect(await Promise.all(waiting)).toEqual([
+      `2@${committed}`,
+      `3@${committed}`,
+      `2@${committed}`,
+      `1@${committed}`,
+    ]);
+    expect(batches).toEqual([['1'], ['2'], ['2', '3', '1']]);
+  });
+
+  it('fails the readers of a run that answers a value per item it was not given', async () => {
+    const reads = new CoalescedReads<string>();
+
+    await expect(reads.readOf('days=30', '1', () => Promise.resolve([]))).rejects.toThrow(
+      'A read of 1 items answered 0 values',
+    );
+  });
+
   it('turns a run that throws before returning a promise into a failed read', async () => {
     const reads = new CoalescedReads<number>();
 

@@ -5,56 +5,93 @@
  * before it, so whatever was committed before a read arrived is in its answer (no staleness,
  * unlike a cache). Under load a key costs at most one run at a time, however many ask.
  *
+ * Reads that can be asked together (`readOf`: items of a group, e.g. sources by id) share runs
+ * the same way: the items asked for while a run of their group is in progress are all read by
+ * its next run, each once.
+ *
  * A run's failure is every waiter's failure; the next read starts a new run.
  */
 export class CoalescedReads<V> {
-  private readonly keys = new Map<string, KeyState<V>>();
+  private readonly groups = new Map<string, GroupState<V>>();
 
   /** `run()`'s result, from a run that starts no earlier than this call. */
   read(key: string, run: () => Promise<V>): Promise<V> {
-    const state = this.keys.get(key);
-    if (!state) return this.start(key, { next: null }, run);
-    if (!state.next) {
+    return this.readOf(key, '', async () => [await run()]);
+  }
+
+  /**
+   * `item`'s value, from a run of `run` (given every item it reads, answering their values in
+   * that order) that starts no earlier than this call.
+   */
+  readOf(group: string, item: string, run: (items: string[]) => Promise<V[]>): Promise<V> {
+    const state = this.groups.get(group);
+    if (!state) {
+      const started: GroupState<V> = { waiting: new Map(), nextRun: null };
+      this.groups.set(group, started);
+      return this.start(group, started, [item], run).then((values) => values[0]);
+    }
+    let waiter = state.waiting.get(item);
+    if (!waiter) {
       let resolve!: (value: V) => void;
       let reject!: (error: unknown) => void;
       const promise = new Promise<V>((res, rej) => {
         resolve = res;
         reject = rej;
       });
-      state.next = { promise, resolve, reject, run };
+      waiter = { promise, resolve, reject };
+      state.waiting.set(item, waiter);
     }
-    return state.next.promise;
+    state.nextRun ??= run;
+    return waiter.promise;
   }
 
-  /** How many keys have a run in progress (for tests). */
+  /** How many keys or groups have a run in progress (for tests). */
   get running(): number {
-    return this.keys.size;
+    return this.groups.size;
   }
 
-  private start(key: string, state: KeyState<V>, run: () => Promise<V>): Promise<V> {
-    this.keys.set(key, state);
+  private start(
+    group: string,
+    state: GroupState<V>,
+    items: string[],
+    run: (items: string[]) => Promise<V[]>,
+  ): Promise<V[]> {
     // Started now; a `run` that throws instead of rejecting fails its readers all the same.
-    const running = (async () => run())();
+    const running = (async () => {
+      const values = await run(items);
+      if (values.length !== items.length) {
+        throw new Error(`A read of ${items.length} items answered ${values.length} values`);
+      }
+      return values;
+    })();
     const settled = () => {
-      const next = state.next;
-      if (!next) {
-        this.keys.delete(key);
+      const { waiting, nextRun } = state;
+      if (waiting.size === 0 || !nextRun) {
+        this.groups.delete(group);
         return;
       }
-      state.next = null;
-      this.start(key, state, next.run).then(next.resolve, next.reject);
+      state.waiting = new Map();
+      state.nextRun = null;
+      const nextItems = [...waiting.keys()];
+      this.start(group, state, nextItems, nextRun).then(
+        (values) => nextItems.forEach((item, index) => waiting.get(item)!.resolve(values[index])),
+        (error: unknown) => waiting.forEach((waiter) => waiter.reject(error)),
+      );
     };
     running.then(settled, settled);
     return running;
   }
 }
 
-interface KeyState<V> {
-  /** The run the reads that arrived during the current one will share, not started yet. */
-  next: {
-    promise: Promise<V>;
-    resolve: (value: V) => void;
-    reject: (error: unknown) => void;
-    run: () => Promise<V>;
-  } | null;
+interface GroupState<V> {
+  /** The items asked for during the current run, for the next one (not started yet). */
+  waiting: Map<string, Waiter<V>>;
+  /** How the next run reads them: the first waiting reader's `run`. */
+  nextRun: ((items: string[]) => Promise<V[]>) | null;
+}
+
+interface Waiter<V> {
+  promise: Promise<V>;
+  resolve: (value: V) => void;
+  reject: (error: unknown) => void;
 }

@@ -370,12 +370,27 @@ export abstract class LeadSyncRepository {
 
   /** One source with its counts and, given `days`, its leads per day; or null. */
   getSource(id: number, timezone: string, now: Date, days?: number): Promise<SourceDetail | null> {
-    return this.call('knowlarity_get_source', sourceArgs(id, timezone, now, days));
+    return this.call('knowlarity_get_source', {
+      p_id: id,
+      p_timezone: timezone,
+      p_now: now,
+      p_days: days ?? null,
+    });
   }
 
-  /** `getSource` as JSON text (null: no such source), for sending on unread. */
-  getSourceJson(id: number, timezone: string, now: Date, days?: number): Promise<string | null> {
-    return this.callForText('knowlarity_get_source', sourceArgs(id, timezone, now, days));
+  /** `getSource` for each of `ids`, in their order, in one statement (one snapshot). */
+  getSources(
+    ids: number[],
+    timezone: string,
+    now: Date,
+    days?: number,
+  ): Promise<(SourceDetail | null)[]> {
+    return this.call('knowlarity_get_sources', {
+      p_ids: ids,
+      p_timezone: timezone,
+      p_now: now,
+      p_days: days ?? null,
+    });
   }
 
   /** Leads per local hour by source over the last `days` days (today included). */
@@ -394,8 +409,4 @@ export abstract class LeadSyncRepository {
       p_source_type: sourceType,
     });
   }
-}
-
-function sourceArgs(id: number, timezone: string, now: Date, days?: number): FunctionArgs {
-  return { p_id: id, p_timezone: timezone, p_now: now, p_days: days ?? null };
 }

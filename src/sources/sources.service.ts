@@ -47,11 +47,21 @@ export class SourcesService {
     return this.repository.getSource(id, this.business.timezone, this.clock.now(), days);
   }
 
-  /** `get(id, days)` as JSON text (null: no such source), shared as `listJson` is. */
+  /**
+   * `get(id, days)` as JSON text (null: no such source). The requests for any ids with the same
+   * `days` that arrive while such a read runs are read together by the next one, in one
+   * statement, each id once.
+   */
   getJson(id: number, days?: number): Promise<string | null> {
-    return this.jsonReads.read(`${id} ${days ?? ''}`, () =>
-      this.repository.getSourceJson(id, this.business.timezone, this.clock.now(), days),
-    );
+    return this.jsonReads.readOf(`source days=${days ?? ''}`, String(id), async (ids) => {
+      const sources = await this.repository.getSources(
+        ids.map(Number),
+        this.business.timezone,
+        this.clock.now(),
+        days,
+      );
+      return sources.map((source) => (source === null ? null : JSON.stringify(source)));
+    });
   }
 
   leadsPerHour(days: number): Promise<LeadsPerHour> {
