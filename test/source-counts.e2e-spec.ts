@@ -107,7 +107,7 @@ describeOnEveryTarget(
       );
     });
 
-    it('GET /sources/:id?days= gives the days from the folded counts and the pending ones', async () => {
+    it('GET /sources/:id?days= gives the days from the folded counts and the pending ones, one id or several at once', async () => {
       const name = `Per day ${freshPhone()}`;
       const sr = '+919600000611';
       const rules = { ...testRules, numberSources: { [sr]: name } };
@@ -130,7 +130,9 @@ describeOnEveryTarget(
         null,
       );
 
-      const detail = await db.repository.getSource(await sourceId(name), ZONE, now, 4);
+      const id = await sourceId(name);
+      const detail = await db.repository.getSource(id, ZONE, now, 4);
+      const together = await db.repository.getSources([id, 999_999_999, id], ZONE, now, 4);
 
       expect(detail).toMatchObject({ totalLeads: 5, todaysLeads: 3 });
       expect(detail?.lastLeadAt).toBe('2026-11-20T11:00:00.000Z');
@@ -140,6 +142,7 @@ describeOnEveryTarget(
         { date: '2026-11-19', leads: 1 },
         { date: '2026-11-20', leads: 3 },
       ]);
+      expect(together).toEqual([detail, null, detail]);
     });
 
     it('a clock crossing IST midnight moves today’s figure with no job, and the next refresh copies it', async () => {
@@ -238,6 +241,62 @@ describeOnEveryTarget(
         expect(row).toEqual({ total: 1, today: 1 });
         expect(elapsed).toBeLessThan(2000);
       } finally {
+        await app.close();
+      }
+    });
+
+    it('while other clients keep the reads busy, GET /sources and /sources/:id answer every lead committed before the request', async () => {
+      const app = await openApp({
+        env: {
+          INTERNAL_API_KEYS: API_KEY,
+          SOURCE_COUNTS_REFRESH_SECONDS: '1',
+          SOURCE_COUNTS_RECOUNT_AT: 'off',
+        },
+      });
+      const get = (path: string) =>
+        fetch(`${app.running.url}${path}`, { headers: { 'x-api-key': API_KEY } });
+      let busy = true;
+      const readers: Promise<void>[] = [];
+      try {
+        const [{ id }] = await app.database.sql<{ id: number }>(
+          "insert into sources (display_name, source_type) values ($1, 'crm') returning id::int as id",
+          [`Busy reads ${freshPhone()}`],
+        );
+        const detailPath = `/sources/${id}?days=2`;
+        // Reads always in flight, so each checked one arrives while an identical read, started
+        // before the lead was committed, is still running.
+        for (const path of Array.from({ length: 4 }, () => ['/sources', detailPath]).flat()) {
+          readers.push(
+            (async () => {
+              while (busy) await (await get(path)).arrayBuffer();
+            })(),
+          );
+        }
+        const seen: { list: number; detail: number; types: (string | null)[] }[] = [];
+        for (let committed = 1; committed <= 40; committed += 1) {
+          await app.database.sql(
+            "insert into leads_master (full_name, phone_number_normalized, source_id) values ('Walk in', $1, $2)",
+            [freshPhone(), id],
+          );
+          const [list, detail] = await Promise.all([get('/sources'), get(detailPath)]);
+          const listed = await readJson<SourceDetailDto[]>(list);
+          seen.push({
+            list: listed.find((source) => source.id === id)!.totalLeads,
+            detail: (await readJson<SourceDetailDto>(detail)).totalLeads,
+            types: [list.headers.get('content-type'), detail.headers.get('content-type')],
+          });
+        }
+
+        expect(seen).toEqual(
+          Array.from({ length: 40 }, (_, n) => ({
+            list: n + 1,
+            detail: n + 1,
+            types: ['application/json; charset=utf-8', 'application/json; charset=utf-8'],
+          })),
+        );
+      } finally {
+        busy = false;
+        await Promise.all(readers);
         await app.close();
       }
     });

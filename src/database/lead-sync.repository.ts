@@ -50,15 +50,34 @@ export abstract class LeadSyncRepository {
   protected abstract callFunction<T>(fn: string, args: FunctionArgs): Promise<T>;
 
   /**
+   * Calls `fn` and returns its JSON result as JSON text (null for SQL null). By default the
+   * parsed result serialised again; a driver that receives the text overrides this to hand it
+   * on as the database printed it (the same JSON, spaced as PostgreSQL spaces it).
+   */
+  protected async callFunctionText(fn: string, args: FunctionArgs): Promise<string | null> {
+    const result = await this.callFunction<unknown>(fn, args);
+    return result === null ? null : JSON.stringify(result);
+  }
+
+  /**
    * Every method goes through here. Text and JSON arguments that PostgreSQL cannot hold (NULs,
    * lone surrogates) are made storable by each driver as it serialises them (storable.ts).
    */
-  private async call<T>(fn: string, args: FunctionArgs): Promise<T> {
+  private call<T>(fn: string, args: FunctionArgs): Promise<T> {
+    return this.guarded(fn, () => this.callFunction<T>(fn, args));
+  }
+
+  /** `call`, for a result that is only sent on: its JSON text (callFunctionText). */
+  private callForText(fn: string, args: FunctionArgs): Promise<string | null> {
+    return this.guarded(fn, () => this.callFunctionText(fn, args));
+  }
+
+  private async guarded<T>(fn: string, invoke: () => Promise<T>): Promise<T> {
     if (!this.schemaReady && fn !== 'knowlarity_schema_version') {
       throw new StorageUnavailableError(new Error('The database schema is not ready yet'));
     }
     try {
-      return await this.callFunction<T>(fn, args);
+      return await invoke();
     } catch (error) {
       for (const observe of this.errorObservers) observe(error);
       throw error;
@@ -340,10 +359,34 @@ export abstract class LeadSyncRepository {
     return this.call('knowlarity_list_sources_json', { p_timezone: timezone, p_now: now });
   }
 
+  /** `listSources` as JSON text, for sending on unread. */
+  async listSourcesJson(timezone: string, now: Date): Promise<string> {
+    const text = await this.callForText('knowlarity_list_sources_json', {
+      p_timezone: timezone,
+      p_now: now,
+    });
+    return text ?? '[]';
+  }
+
   /** One source with its counts and, given `days`, its leads per day; or null. */
   getSource(id: number, timezone: string, now: Date, days?: number): Promise<SourceDetail | null> {
     return this.call('knowlarity_get_source', {
       p_id: id,
+      p_timezone: timezone,
+      p_now: now,
+      p_days: days ?? null,
+    });
+  }
+
+  /** `getSource` for each of `ids`, in their order, in one statement (one snapshot). */
+  getSources(
+    ids: number[],
+    timezone: string,
+    now: Date,
+    days?: number,
+  ): Promise<(SourceDetail | null)[]> {
+    return this.call('knowlarity_get_sources', {
+      p_ids: ids,
       p_timezone: timezone,
       p_now: now,
       p_days: days ?? null,

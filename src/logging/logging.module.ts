@@ -16,7 +16,7 @@ import { REDACTED, SECRET_HEADERS } from '../common/secret-headers';
 import { configuredSecrets } from '../config/secrets';
 import { withoutWebhookToken } from '../webhooks/webhook-request';
 import { redactText } from './redact';
-import { HTTP_LOGGER, RequestLogging, WRITES_OWN_LINE } from './request-logging';
+import { HTTP_LOGGER, RequestLogging, UNLOGGED_PATHS, WRITES_OWN_LINE } from './request-logging';
 
 /** The configuration the logging options are built from (the order of `LOGGING_CONFIG_KEYS`). */
 const LOGGING_CONFIG_KEYS = [
@@ -127,7 +127,7 @@ function buildPinoOptions(
       },
     },
     autoLogging: {
-      ignore: (req: IncomingMessage) => /^\/(health|metrics)\b/.test(req.url ?? ''),
+      ignore: (req: IncomingMessage) => UNLOGGED_PATHS.test(req.url ?? ''),
     },
     transport:
       logging.pretty && !destination

@@ -8,6 +8,8 @@ import type { HttpLogger } from 'pino-http';
 export const HTTP_LOGGER = Symbol('HTTP_LOGGER');
 /** Which URLs write their own one line per request (see RequestLogging). */
 export const WRITES_OWN_LINE = Symbol('WRITES_OWN_LINE');
+/** Requests pino-http writes no "request completed" line for (probes and scrapes). */
+export const UNLOGGED_PATHS = /^\/(health|metrics)\b/;
 
 /**
  * Per-request logging, in place of nestjs-pino's middleware: every line written while a request
@@ -18,7 +20,9 @@ export const WRITES_OWN_LINE = Symbol('WRITES_OWN_LINE');
  * completed" line, no child loggers, no store. pino-http makes two child loggers per request
  * (about a tenth of the service's CPU per webhook), even when nothing is logged. Those routes
  * write through a {@link RequestLog} instead, naming the request's id on each line themselves.
- * Every other route keeps pino-http as it was.
+ * The requests pino-http would write no line for (the unlogged paths, and every request while
+ * `info`, its level, is off) keep the store but get a logger whose child is made on the first
+ * line the request actually writes, at an enabled level. The others keep pino-http as it was.
  *
  * A Fastify `onRequest` hook rather than a Nest middleware: with any middleware, Fastify's
  * middleware layer copies the client address, the forwarded addresses, the host and the parsed
@@ -40,11 +44,21 @@ export class RequestLogging {
       done();
       return;
     }
+    if (!this.completionLogged(request.url)) {
+      const logger = new LazyRequestLogger(this.httpLogger.logger, request.id).asLogger();
+      storage.run(new Store(logger), done);
+      return;
+    }
     const { raw } = request;
     // pino-http leaves the request's logger (a child per request) last in `allLogs`.
     this.httpLogger(raw, reply.raw);
     storage.run(new Store(raw.allLogs[raw.allLogs.length - 1]), done);
   };
+
+  /** Whether pino-http would write a "request completed" line for `url`. */
+  private completionLogged(url: string): boolean {
+    return this.httpLogger.logger.isLevelEnabled('info') && !UNLOGGED_PATHS.test(url);
+  }
 
   /** Lines of `context` (a class name) about requests named by their id: see RequestLog. */
   forContext(context: string): RequestLog {
@@ -87,3 +101,51 @@ export class RequestLog {
     }
   }
 }
+
+const LEVELS: Level[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+/**
+ * The part of a pino logger nestjs-pino's PinoLogger uses (a method per level, `child`), that
+ * becomes `root.child({ requestId })` only when a line is written at an enabled level.
+ */
+class LazyRequestLogger {
+  private child?: Logger;
+
+  constructor(
+    private readonly root: Logger,
+    private readonly requestId: string,
+  ) {}
+
+  asLogger(): Logger {
+    return this as unknown as Logger;
+  }
+
+  /** nestjs-pino's `assign` binds more fields to the request's logger. */
+  childOf(bindings: Record<string, unknown>): Logger {
+    return this.logger().child(bindings);
+  }
+
+  logger(): Logger {
+    this.child ??= this.root.child({ requestId: this.requestId });
+    return this.child;
+  }
+
+  write(level: Level, args: unknown[]): void {
+    if (!this.root.isLevelEnabled(level)) return;
+    const logger = this.logger();
+    Reflect.apply(logger[level], logger, args);
+  }
+}
+
+for (const level of LEVELS) {
+  Object.defineProperty(LazyRequestLogger.prototype, level, {
+    value: function (this: LazyRequestLogger, ...args: unknown[]) {
+      this.write(level, args);
+    },
+  });
+}
+Object.defineProperty(LazyRequestLogger.prototype, 'child', {
+  value: function (this: LazyRequestLogger, bindings: Record<string, unknown>) {
+    return this.childOf(bindings);
+  },
+});

@@ -1,4 +1,4 @@
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, types } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
 import { FunctionArgs, LeadSyncRepository } from '../lead-sync.repository';
 import { PgliteCheckpointer } from './pglite-checkpointer';
@@ -21,6 +21,12 @@ export const PGLITE_SETTINGS: Record<string, string> = {
   shared_buffers: '16MB',
   wal_init_zero: 'off',
   full_page_writes: 'off',
+};
+
+/** json and jsonb results as PostgreSQL printed them (callFunctionText). */
+const JSON_AS_TEXT = {
+  [types.JSON]: (text: string) => text,
+  [types.JSONB]: (text: string) => text,
 };
 
 /**
@@ -67,6 +73,12 @@ export class PgliteRepository extends LeadSyncRepository {
 
   protected callFunction<T>(fn: string, args: FunctionArgs): Promise<T> {
     return runFunctionCall(fn, args, (text, values) => this.db.query<{ result: T }>(text, values));
+  }
+
+  protected override callFunctionText(fn: string, args: FunctionArgs): Promise<string | null> {
+    return runFunctionCall(fn, args, (text, values) =>
+      this.db.query<{ result: string | null }>(text, values, { parsers: JSON_AS_TEXT }),
+    );
   }
 
   async close(): Promise<void> {

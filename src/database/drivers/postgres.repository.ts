@@ -5,6 +5,15 @@ import { runFunctionCall } from './sql-function-call';
 // int8 as a JS number: ids stay far below 2^53, and the other drivers return numbers too.
 types.setTypeParser(types.builtins.INT8, (value) => Number(value));
 
+/** json and jsonb results as the server printed them; every other type as usual. */
+const JSON_TYPES = new Set<number>([types.builtins.JSON, types.builtins.JSONB]);
+const JSON_AS_TEXT = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary'): ((value: string) => unknown) =>
+    JSON_TYPES.has(oid)
+      ? (text: string) => text
+      : (types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown),
+};
+
 /** Any PostgreSQL (including Supabase's direct connection) through a `pg` pool. */
 export class PostgresRepository extends LeadSyncRepository {
   constructor(readonly pool: Pool) {
@@ -29,6 +38,12 @@ export class PostgresRepository extends LeadSyncRepository {
   protected callFunction<T>(fn: string, args: FunctionArgs): Promise<T> {
     return runFunctionCall(fn, args, (text, values) =>
       this.pool.query<{ result: T }>(text, values),
+    );
+  }
+
+  protected override callFunctionText(fn: string, args: FunctionArgs): Promise<string | null> {
+    return runFunctionCall(fn, args, (text, values) =>
+      this.pool.query<{ result: string | null }>({ text, values, types: JSON_AS_TEXT }),
     );
   }
 
