@@ -326,7 +326,15 @@ begin
     'assignedTo', v_assigned_to, 'assignmentReason', v_assignment_reason);
 end $$;
 
-create or replace function knowlarity_schema_version() returns integer
-language sql immutable as $$ select 16 $$;
+-- Version 16, but never lower: 0017 was merged before this file, so a database migrated by that
+-- build applies this one after 0017, and must keep reporting 17.
+do $$
+begin
+  if knowlarity_schema_version() < 16 then
+    create or replace function knowlarity_schema_version() returns integer
+    language sql immutable as $f$ select 16 $f$;
+  end if;
+end
+$$;
 
 select knowlarity_lock_down_functions();
