@@ -16,7 +16,8 @@
  * 3. source counts: bench/source-counts.bench.ts as a step (100 sources, 100,000 and 1,000,000
  *    leads: the refresh's cost at both sizes, GET /sources and GET /sources/:id at 8 clients);
  * 4. the webhook mix on the embedded PGlite driver at 64 and 256 connections, group commit on vs
- *    INGEST_BATCH_MAX=1, alternating rounds, and each PGlite service's peak RSS;
+ *    INGEST_BATCH_MAX=1, alternating rounds, and each PGlite service's peak RSS (that pair for
+ *    every build of BENCH_SERVICE_DIRS when it is set);
  * 5. builds, when BENCH_SERVICE_DIRS names checkouts (comma-separated directories, each with its
  *    own built `dist/`): one service per build, each on a database of its own, in alternating
  *    rounds at every BENCH_CONNECTIONS, with each build's CPU per webhook and its ratios to the
