@@ -16,7 +16,8 @@
  * 3. source counts: bench/source-counts.bench.ts as a step (100 sources, 100,000 and 1,000,000
  *    leads: the refresh's cost at both sizes, GET /sources and GET /sources/:id at 8 clients);
  * 4. the webhook mix on the embedded PGlite driver at 64 and 256 connections, group commit on vs
- *    INGEST_BATCH_MAX=1, alternating rounds, and each PGlite service's peak RSS;
+ *    INGEST_BATCH_MAX=1, alternating rounds, and each PGlite service's peak RSS (that pair for
+ *    every build of BENCH_SERVICE_DIRS when it is set);
  * 5. builds, when BENCH_SERVICE_DIRS names checkouts (comma-separated directories, each with its
  *    own built `dist/`): one service per build, each on a database of its own, in alternating
  *    rounds at every BENCH_CONNECTIONS, with each build's CPU per webhook and its ratios to the
@@ -563,48 +564,72 @@ async function backfill(
 /**
  * The webhook mix on the embedded database at PGLITE_CONNECTIONS (64, 256): a service with group
  * commit and one with INGEST_BATCH_MAX=1, each in a fresh data directory, in alternating rounds;
- * then each process's peak RSS over the whole phase.
+ * then each process's peak RSS over the whole phase. With BENCH_SERVICE_DIRS, that pair for each
+ * build, all in one alternation; the result is the last build's, and `byBuild` has every build's.
  */
 async function pglite(): Promise<Results['pglite']> {
-  const dirs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'kls-bench-pglite-')));
+  const checkouts = SERVICE_DIRS.length > 0 ? SERVICE_DIRS : [ROOT];
+  const dirs: string[] = [];
   const started: RunningService[] = [];
   try {
-    for (const [index, extraEnv] of [{}, UNBATCHED].entries()) {
-      started.push(
-        await startService(
-          { ...SERVICE_ENV, ...extraEnv, DATABASE_DRIVER: 'pglite', PGLITE_DATA_DIR: dirs[index] },
-          { nodeFlags: SERVICE_NODE_FLAGS, readyTimeoutMs: 120_000 },
-        ),
-      );
+    const targets: Target[] = [];
+    for (const checkout of checkouts) {
+      for (const [index, extraEnv] of [{}, UNBATCHED].entries()) {
+        const dir = mkdtempSync(join(tmpdir(), 'kls-bench-pglite-'));
+        dirs.push(dir);
+        const server = await startService(
+          { ...SERVICE_ENV, ...extraEnv, DATABASE_DRIVER: 'pglite', PGLITE_DATA_DIR: dir },
+          { cwd: checkout, nodeFlags: SERVICE_NODE_FLAGS, readyTimeoutMs: 120_000 },
+        );
+        started.push(server);
+        const kind = index === 0 ? 'group commit' : 'INGEST_BATCH_MAX=1';
+        targets.push({
+          name: checkouts.length > 1 ? `PGlite ${checkout}, ${kind}` : `PGlite, ${kind}`,
+          server,
+          mix: new WebhookMix(WEBHOOK_PATH, MIX_FIRST_PHONE),
+          batches: () => batchesOf(server),
+          // One connection: PGlite cannot race, so a duplicate would be a bug, not a race.
+          duplicateLeads: async () => 0,
+        });
+      }
     }
-    // Idle: both services started, nothing sent yet (each opened a fresh directory and migrated).
+    // Idle: every service started, nothing sent yet (each opened a fresh directory and migrated).
     await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
-    const [idleBatching, idleUnbatched] = started.map((service) => service.rssBytes());
+    const idle = started.map((service) => service.rssBytes());
     console.log(
-      `PGlite idle RSS (VmRSS, ${IDLE_SETTLE_MS / 1000} s after ready): group commit ${mib(idleBatching)}, unbatched ${mib(idleUnbatched)}`,
+      `PGlite idle RSS (VmRSS, ${IDLE_SETTLE_MS / 1000} s after ready): group commit ${mib(idle.at(-2)!)}, unbatched ${mib(idle.at(-1)!)}`,
     );
-    const targets = started.map((server, index) => ({
-      name: index === 0 ? 'PGlite, group commit' : 'PGlite, INGEST_BATCH_MAX=1',
-      server,
-      mix: new WebhookMix(WEBHOOK_PATH, MIX_FIRST_PHONE),
-      batches: () => batchesOf(server),
-      // One connection: PGlite cannot race, so a duplicate would be a bug, not a race.
-      duplicateLeads: async () => 0,
-    }));
     for (const t of targets) await warmUp(t, {});
-    const byConnections = [];
+    const byBuild = checkouts.map((dir) => ({
+      dir,
+      byConnections: [] as { batching: Measured; unbatched: Measured }[],
+      peakRssBytes: { batching: 0, unbatched: 0 },
+    }));
     for (const connections of PGLITE_CONNECTIONS) {
-      const [batching, unbatched] = await alternate(targets, connections, {});
-      byConnections.push({ batching, unbatched });
+      const measured = await alternate(targets, connections, {});
+      for (const [k, build] of byBuild.entries()) {
+        const [batching, unbatched] = measured.slice(2 * k, 2 * k + 2);
+        build.byConnections.push({ batching, unbatched });
+        console.log(
+          `PGlite at ${connections} connections, ${build.dir}: group commit / INGEST_BATCH_MAX=1 ` +
+            `${(batching.mean.perSecond / unbatched.mean.perSecond).toFixed(2)}× ` +
+            `(${perSecond(batching.mean.perSecond)} / ${perSecond(unbatched.mean.perSecond)} req/s), ` +
+            `p99 ${ms(batching.mean.p99Ms)} / ${ms(unbatched.mean.p99Ms)}`,
+        );
+      }
     }
-    const [batching, unbatched] = started.map((service) => service.peakRssBytes());
+    const peak = started.map((service) => service.peakRssBytes());
+    for (const [k, build] of byBuild.entries())
+      build.peakRssBytes = { batching: peak[2 * k], unbatched: peak[2 * k + 1] };
+    const last = byBuild[byBuild.length - 1];
     console.log(
-      `PGlite peak RSS (VmHWM): group commit ${mib(batching)}, unbatched ${mib(unbatched)}`,
+      `PGlite peak RSS (VmHWM): group commit ${mib(last.peakRssBytes.batching)}, unbatched ${mib(last.peakRssBytes.unbatched)}`,
     );
     return {
-      byConnections,
-      peakRssBytes: { batching, unbatched },
-      idleRssBytes: { batching: idleBatching, unbatched: idleUnbatched },
+      byConnections: last.byConnections,
+      peakRssBytes: last.peakRssBytes,
+      idleRssBytes: { batching: idle.at(-2)!, unbatched: idle.at(-1)! },
+      byBuild: checkouts.length > 1 ? byBuild : undefined,
     };
   } finally {
     await Promise.all(started.map((service) => service.stop()));

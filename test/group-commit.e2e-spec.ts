@@ -189,6 +189,62 @@ describeWithServer('group commit through the service (server)', () => {
     };
   }
 
+  it('one call id stored at the same moment for two phones: the later fails whole with 40001, then is a duplicate', async () => {
+    // Different phones take different locks, so only the call row meets them. The ingest
+    // writes that row after the lead (0016), so the loser has a lead to take back: it fails as
+    // a serialization failure (retried once by the batcher) and keeps nothing.
+    const [first, second] = [
+      new Client({ connectionString: database.url }),
+      new Client({ connectionString: database.url }),
+    ];
+    await Promise.all([first.connect(), second.connect()]);
+    const ingest = 'select knowlarity_ingest_call($1::jsonb, $2, $3::jsonb) as result';
+    const callId = randomUUID();
+    const [phoneA, phoneB] = [freshPhone(), freshPhone()];
+    const callFor = (phone: string) => JSON.stringify(makeCall(phone, { callId }));
+    try {
+      // The source exists first, so that the only lock both ingests want is the call row.
+      await second.query(ingest, [
+        JSON.stringify(makeCall(freshPhone())),
+        'webhook',
+        JSON.stringify(testRules),
+      ]);
+      await first.query('begin');
+      await first.query(ingest, [callFor(phoneA), 'webhook', JSON.stringify(testRules)]);
+      const late = second.query(ingest, [callFor(phoneB), 'poll', JSON.stringify(testRules)]);
+      // Wait until the second ingest waits on the first one's uncommitted call row.
+      for (let waited = 0; ; waited += 20) {
+        const { rows } = await admin.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity
+           where datname = $1 and wait_event = 'transactionid' and query like 'select knowlarity_ingest_call%'`,
+          [new URL(database.url!).pathname.slice(1)],
+        );
+        if (rows[0].n > 0 || waited > 10_000) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await first.query('commit');
+
+      await expect(late).rejects.toMatchObject({ code: '40001' });
+      const again = await second.query<{ result: unknown }>(ingest, [
+        callFor(phoneB),
+        'poll',
+        JSON.stringify(testRules),
+      ]);
+      const leads = await database.sql<{ phone: string; id: string }>(
+        `select phone_number_normalized as phone, id::text from leads_master
+         where phone_number_normalized in ($1, $2)`,
+        [phoneA, phoneB],
+      );
+      expect(leads.map((lead) => lead.phone)).toEqual([phoneA]);
+      expect(again.rows[0].result).toMatchObject({
+        outcome: 'duplicate_call',
+        leadId: Number(leads[0].id),
+      });
+    } finally {
+      await Promise.all([first.end(), second.end()]);
+    }
+  });
+
   it('200 concurrent deliveries give exactly the rows of the CRM rules, each reply its own', async () => {
     running = await start();
     const burstPhone = freshPhone();

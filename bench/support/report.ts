@@ -52,6 +52,12 @@ export interface Results {
     peakRssBytes: { batching: number; unbatched: number };
     /** VmRSS of each PGlite service once started (fresh directory, migrated), before any load. */
     idleRssBytes?: { batching: number; unbatched: number };
+    /** With BENCH_SERVICE_DIRS: each build's pair (the figures above are the last build's). */
+    byBuild?: {
+      dir: string;
+      byConnections: { batching: Measured; unbatched: Measured }[];
+      peakRssBytes: { batching: number; unbatched: number };
+    }[];
   };
   /** Builds of the service side by side (BENCH_SERVICE_DIRS), in alternating rounds. */
   builds?: { dirs: string[]; byConnections: { connections: number; builds: Measured[] }[] };

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { parseBody } from '../../src/common/http/raw-body';
 import { IngestRules } from '../../src/config/ingest.config';
 import { buildFunctionCall } from '../../src/database/drivers/sql-function-call';
+import { BatchIngestItem } from '../../src/database/lead-sync.types';
 import { normalizeCall } from '../../src/knowlarity';
 import { formatIst } from '../../src/knowlarity/times';
 import { mulberry32 } from '../../tools/simulator/call-generator';
@@ -140,6 +141,21 @@ export function ingestStatementFor(
   rules: IngestRules,
   host: string,
 ): { text: string; values: unknown[] } {
+  const { call, arrivalPath, raw, delivery } = ingestItemFor(planned, host);
+  return buildFunctionCall('knowlarity_ingest_call', {
+    p_call: call,
+    p_arrival_path: arrivalPath,
+    p_rules: rules,
+    p_raw: raw,
+    p_delivery: delivery,
+  });
+}
+
+/**
+ * What the service hands the ingest for `planned`: the normalised call, its raw fields and its
+ * delivery record, as one item of `knowlarity_ingest_batch`.
+ */
+export function ingestItemFor(planned: PlannedWebhook, host: string): BatchIngestItem {
   const queryStart = planned.url.indexOf('?');
   const rawBody = planned.body === undefined ? undefined : Buffer.from(planned.body);
   const headers: Record<string, string> = { host, connection: 'keep-alive', ...planned.headers };
@@ -155,16 +171,14 @@ export function ingestStatementFor(
     remoteAddress: '127.0.0.1',
   };
   const fields = decodeWebhookPayload(request);
-  const call = normalizeCall(fields, { defaultCountry: 'IN', timezone: 'Asia/Kolkata' });
-  return buildFunctionCall('knowlarity_ingest_call', {
-    p_call: call,
-    p_arrival_path: 'webhook',
-    p_rules: rules,
-    p_raw: fields,
-    p_delivery: toDeliveryRecord(request, {
+  return {
+    call: normalizeCall(fields, { defaultCountry: 'IN', timezone: 'Asia/Kolkata' }),
+    arrivalPath: 'webhook',
+    raw: fields,
+    delivery: toDeliveryRecord(request, {
       secretHeaders: ['x-knowlarity-signature'],
       secrets: [],
       tokenVerdict: () => 'valid',
     }),
-  });
+  };
 }

@@ -23,6 +23,7 @@ export const SHIPPED_MIGRATIONS = [
   '0013_stream_arrival_path.sql',
   '0014_leads_per_hour.sql',
   '0015_source_reads.sql',
+  '0016_ingest_write_once.sql',
   '0017_source_details_batch.sql',
 ];
 
