@@ -33,7 +33,8 @@
  * BENCH_POOL_SIZE (10: the service's DATABASE_POOL_SIZE and the naive handler's pool),
  * BENCH_COUNT_ROUNDS (6), BENCH_PGLITE_CONNECTIONS (64,256), BENCH_SKIP (any of compare,counts,
  * backfill,sourcecounts,pglite,builds,ceiling,lookup; default ceiling,lookup; empty runs everything),
- * BENCH_SERVICE_DIRS (the builds to compare), BENCH_CPU_PROF (a directory: the services run with --cpu-prof and write
+ * BENCH_SERVICE_DIRS (the builds to compare; with BENCH_PGLITE_BUILDS=1 also in the PGlite phase,
+ * each build's group-commit service), BENCH_CPU_PROF (a directory: the services run with --cpu-prof and write
  * their profiles there; summarise one with `node dist-bench/bench/cpu-profile-summary.js
  * <file>`), BENCH_PG_STATS=1 (the private cluster preloads pg_stat_statements; the costliest
  * statements, nested ones included, are printed after each phase), BENCH_SERVICE_NODE_FLAGS
@@ -113,6 +114,8 @@ const SERVICE_NODE_FLAGS = (process.env.BENCH_SERVICE_NODE_FLAGS ?? '').split(' 
 const PG_STATS = process.env.BENCH_PG_STATS === '1';
 /** Checkouts whose builds (`<dir>/dist/main.js`) run side by side in the builds phase. */
 const SERVICE_DIRS = (process.env.BENCH_SERVICE_DIRS ?? '').split(',').filter(Boolean);
+/** The PGlite phase compares the first two SERVICE_DIRS' group-commit services instead. */
+const PGLITE_BUILDS = process.env.BENCH_PGLITE_BUILDS === '1' && SERVICE_DIRS.length >= 2;
 /** How long a started PGlite service is left alone before its idle RSS is read. */
 const IDLE_SETTLE_MS = 3000;
 /** Rounds whose slowest request took longer than this list their slowest requests. */
@@ -563,17 +566,23 @@ async function backfill(
 /**
  * The webhook mix on the embedded database at PGLITE_CONNECTIONS (64, 256): a service with group
  * commit and one with INGEST_BATCH_MAX=1, each in a fresh data directory, in alternating rounds;
- * then each process's peak RSS over the whole phase.
+ * then each process's peak RSS over the whole phase. With BENCH_PGLITE_BUILDS=1 and two
+ * BENCH_SERVICE_DIRS, the two services are instead the group-commit service of each build (in
+ * the results, the first build stands under "batching" and the second under "unbatched").
  */
 async function pglite(): Promise<Results['pglite']> {
   const dirs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'kls-bench-pglite-')));
   const started: RunningService[] = [];
+  const variants: { extraEnv: Record<string, string>; cwd?: string }[] = PGLITE_BUILDS
+    ? SERVICE_DIRS.slice(0, 2).map((cwd) => ({ extraEnv: {}, cwd }))
+    : [{ extraEnv: {} }, { extraEnv: UNBATCHED }];
+  const labels = PGLITE_BUILDS ? ['build 1', 'build 2'] : ['group commit', 'unbatched'];
   try {
-    for (const [index, extraEnv] of [{}, UNBATCHED].entries()) {
+    for (const [index, { extraEnv, cwd }] of variants.entries()) {
       started.push(
         await startService(
           { ...SERVICE_ENV, ...extraEnv, DATABASE_DRIVER: 'pglite', PGLITE_DATA_DIR: dirs[index] },
-          { nodeFlags: SERVICE_NODE_FLAGS, readyTimeoutMs: 120_000 },
+          { nodeFlags: SERVICE_NODE_FLAGS, readyTimeoutMs: 120_000, cwd },
         ),
       );
     }
@@ -581,10 +590,14 @@ async function pglite(): Promise<Results['pglite']> {
     await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
     const [idleBatching, idleUnbatched] = started.map((service) => service.rssBytes());
     console.log(
-      `PGlite idle RSS (VmRSS, ${IDLE_SETTLE_MS / 1000} s after ready): group commit ${mib(idleBatching)}, unbatched ${mib(idleUnbatched)}`,
+      `PGlite idle RSS (VmRSS, ${IDLE_SETTLE_MS / 1000} s after ready): ${labels[0]} ${mib(idleBatching)}, ${labels[1]} ${mib(idleUnbatched)}`,
     );
     const targets = started.map((server, index) => ({
-      name: index === 0 ? 'PGlite, group commit' : 'PGlite, INGEST_BATCH_MAX=1',
+      name: PGLITE_BUILDS
+        ? `PGlite, group commit, build ${index + 1}`
+        : index === 0
+          ? 'PGlite, group commit'
+          : 'PGlite, INGEST_BATCH_MAX=1',
       server,
       mix: new WebhookMix(WEBHOOK_PATH, MIX_FIRST_PHONE),
       batches: () => batchesOf(server),
@@ -599,7 +612,7 @@ async function pglite(): Promise<Results['pglite']> {
     }
     const [batching, unbatched] = started.map((service) => service.peakRssBytes());
     console.log(
-      `PGlite peak RSS (VmHWM): group commit ${mib(batching)}, unbatched ${mib(unbatched)}`,
+      `PGlite peak RSS (VmHWM): ${labels[0]} ${mib(batching)}, ${labels[1]} ${mib(unbatched)}`,
     );
     return {
       byConnections,

@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { FunctionArgs, LeadSyncRepository } from '../lead-sync.repository';
 import { PgliteCheckpointer } from './pglite-checkpointer';
 import { createDataDirectoryOnce } from './pglite-data-directory';
@@ -21,7 +22,24 @@ export const PGLITE_SETTINGS: Record<string, string> = {
   shared_buffers: '16MB',
   wal_init_zero: 'off',
   full_page_writes: 'off',
+  // One backend ever runs (single-user mode), but PostgreSQL sizes its shared memory (process
+  // slots, lock tables) for every connection, autovacuum worker and WAL sender it could have:
+  // 24 MB of shared memory becomes 20 MB, about 4 MiB less resident.
+  max_connections: '5',
+  autovacuum_worker_slots: '1',
+  max_wal_senders: '0',
+  max_replication_slots: '0',
 };
+
+/**
+ * V8 compiles PGlite's 9 MB WASM module on background threads, and recompiles its hot
+ * functions with the optimising compiler as they run; each thread's compiler memory is freed
+ * into a malloc arena of its own that is not handed back. With one compilation thread the
+ * process keeps about 30 MiB less (measured on a bare PGlite: 181–193 → 134–147 MiB RSS). Only
+ * compile time moves: the code the requests run is the same. Process-wide, but PGlite is the
+ * only WASM the service runs; set before the module is compiled, at the first open.
+ */
+const WASM_COMPILATION_FLAGS = '--wasm-num-compilation-tasks=1';
 
 /**
  * Embedded PostgreSQL in WASM, in-process: the default when no database is configured. One
@@ -54,6 +72,7 @@ export class PgliteRepository extends LeadSyncRepository {
       mkdirSync(dataDir, { recursive: true });
       if (!loadDataDir) await createDataDirectoryOnce(dataDir);
     }
+    setFlagsFromString(WASM_COMPILATION_FLAGS);
     const startParams = [
       ...PGlite.defaultStartParams,
       ...Object.entries(PGLITE_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
