@@ -458,7 +458,11 @@ async function builds(
       byConnections.push({ connections, builds: measured });
       console.log(buildsSummary(connections, measured));
     }
-    return { dirs: SERVICE_DIRS, byConnections };
+    const peakRssBytes = started.map((t) => t.server.peakRssBytes());
+    console.log(
+      `builds peak RSS (VmHWM): ${peakRssBytes.map((bytes, index) => `build ${index + 1} ${mib(bytes)}`).join(', ')}`,
+    );
+    return { dirs: SERVICE_DIRS, byConnections, peakRssBytes };
   } finally {
     await Promise.all(started.map((t) => t.server.stop()));
   }
