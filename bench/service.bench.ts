@@ -34,7 +34,7 @@
  * BENCH_POOL_SIZE (10: the service's DATABASE_POOL_SIZE and the naive handler's pool),
  * BENCH_COUNT_ROUNDS (6), BENCH_PGLITE_CONNECTIONS (64,256), BENCH_SKIP (any of compare,counts,
  * backfill,sourcecounts,pglite,builds,ceiling,lookup; default ceiling,lookup; empty runs everything),
- * BENCH_SERVICE_DIRS (the builds to compare), BENCH_CPU_PROF (a directory: the services run with --cpu-prof and write
+ * BENCH_SERVICE_DIRS (the builds to compare, also in the PGlite phase), BENCH_CPU_PROF (a directory: the services run with --cpu-prof and write
  * their profiles there; summarise one with `node dist-bench/bench/cpu-profile-summary.js
  * <file>`), BENCH_PG_STATS=1 (the private cluster preloads pg_stat_statements; the costliest
  * statements, nested ones included, are printed after each phase), BENCH_SERVICE_NODE_FLAGS
@@ -456,7 +456,11 @@ async function builds(
       byConnections.push({ connections, builds: measured });
       console.log(buildsSummary(connections, measured));
     }
-    return { dirs: SERVICE_DIRS, byConnections };
+    const peakRssBytes = started.map((t) => t.server.peakRssBytes());
+    console.log(
+      `builds peak RSS (VmHWM): ${peakRssBytes.map((bytes, index) => `build ${index + 1} ${mib(bytes)}`).join(', ')}`,
+    );
+    return { dirs: SERVICE_DIRS, byConnections, peakRssBytes };
   } finally {
     await Promise.all(started.map((t) => t.server.stop()));
   }

@@ -60,7 +60,12 @@ export interface Results {
     }[];
   };
   /** Builds of the service side by side (BENCH_SERVICE_DIRS), in alternating rounds. */
-  builds?: { dirs: string[]; byConnections: { connections: number; builds: Measured[] }[] };
+  builds?: {
+    dirs: string[];
+    byConnections: { connections: number; builds: Measured[] }[];
+    /** Each build's service peak RSS (VmHWM) over the phase. */
+    peakRssBytes: number[];
+  };
   ceiling?: LoadResult;
   lookup?: Omit<LookupStepResult, 'output'>;
   peakRssBytes?: number;

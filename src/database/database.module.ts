@@ -2,9 +2,6 @@ import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/c
 import { ConfigType } from '@nestjs/config';
 import { databaseConfig } from '../config';
 import { DatabaseLease } from './database-lease';
-import { PgliteRepository } from './drivers/pglite.repository';
-import { PostgresRepository } from './drivers/postgres.repository';
-import { SupabaseRepository } from './drivers/supabase.repository';
 import { LeadSyncRepository } from './lead-sync.repository';
 import { migratePool, pgliteSession } from './migration-sessions';
 import { expectedSchemaVersion, migrate } from './migrator';
@@ -16,6 +13,21 @@ import {
 } from './storage.errors';
 
 const logger = new Logger('DatabaseModule');
+
+/**
+ * The driver modules, each required only when configured: a client library that is loaded
+ * (PGlite, pg, supabase-js and what they pull in) stays in memory for the life of the process.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const drivers = {
+  pglite: () =>
+    require('./drivers/pglite.repository') as typeof import('./drivers/pglite.repository'),
+  postgres: () =>
+    require('./drivers/postgres.repository') as typeof import('./drivers/postgres.repository'),
+  supabase: () =>
+    require('./drivers/supabase.repository') as typeof import('./drivers/supabase.repository'),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Back-off between attempts to reach a database that is down at start: 1 s doubling to 30 s. */
 const RETRY_START_MS = 1000;
@@ -30,24 +42,29 @@ const RETRY_MAX_MS = 30_000;
  * A server that cannot be reached does not stop the service: it starts not ready (calls answer
  * "unavailable", readiness is 503) and keeps trying in the background. A schema that is behind,
  * or a migration that fails, does stop it: those need an operator.
+ *
+ * Only the configured driver's module is loaded (see `drivers`).
  */
 export async function openRepository(
   config: ConfigType<typeof databaseConfig>,
 ): Promise<LeadSyncRepository> {
   switch (config.driver) {
     case 'pglite': {
+      const { PgliteRepository } = drivers.pglite();
       const repository = await PgliteRepository.open(config.pgliteDataDir);
       await migrate(pgliteSession(repository.db));
       logger.log(`Using the embedded database in ${config.pgliteDataDir}`);
       return repository;
     }
     case 'postgres': {
+      const { PostgresRepository } = drivers.postgres();
       const repository = PostgresRepository.connect(config.databaseUrl!, config.poolSize);
       await prepareSchema(repository, () => migratePool(repository.pool));
       logger.log('Using PostgreSQL');
       return repository;
     }
     case 'supabase': {
+      const { SupabaseRepository } = drivers.supabase();
       const repository = SupabaseRepository.connect(
         config.supabaseUrl!,
         config.supabaseServiceRoleKey!,

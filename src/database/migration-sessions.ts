@@ -1,5 +1,5 @@
-import { PGlite } from '@electric-sql/pglite';
-import { Pool } from 'pg';
+import type { PGlite } from '@electric-sql/pglite';
+import type { Pool } from 'pg';
 import { loadMigrations, Migration, MigrationSession, migrate } from './migrator';
 
 export function pgliteSession(db: PGlite): MigrationSession {
