@@ -14,7 +14,8 @@
  * call (every process of the cluster, read from /proc; only one database is loaded at a time,
  * so the cluster's CPU in a round is that database's).
  *
- * Knobs: BENCH_BATCH_BASE (a checkout whose supabase/migrations is the base; /work/main),
+ * Knobs: BENCH_BATCH_BASE (required: another checkout, e.g. a `git worktree` of main, whose
+ * supabase/migrations is the base),
  * BENCH_DATABASE_URL (a server whose postmaster runs on this machine; else a private cluster),
  * BENCH_POSTMASTER_PID (that server's postmaster, for the CPU figures).
  */
@@ -30,7 +31,13 @@ import { loadAverage } from './support/report';
 import { ROOT } from './support/service-process';
 import { ingestItemFor, SECOND_SOURCE, SECONDARY_SR, WebhookMix } from './support/webhook-mix';
 
-const BASE = process.env.BENCH_BATCH_BASE ?? '/work/main';
+const BASE = process.env.BENCH_BATCH_BASE ?? '';
+if (!BASE) {
+  console.error(
+    'Set BENCH_BATCH_BASE to the checkout to compare with (e.g. a git worktree of main).',
+  );
+  process.exit(2);
+}
 const CLIENTS = Number(process.env.BENCH_BATCH_CLIENTS ?? 3);
 const SIZE = Number(process.env.BENCH_BATCH_SIZE ?? 13);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
