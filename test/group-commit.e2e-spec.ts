@@ -343,9 +343,10 @@ describeWithServer('group commit through the service (server)', () => {
     );
     let cutting = true;
     let cuts = 0;
+    // A cut every 100–200 ms: several batches are cut, and the service answers between cuts.
     const cutter = (async () => {
       while (cutting) {
-        await new Promise((resolve) => setTimeout(resolve, 40 + Math.random() * 80));
+        await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 100));
         const { rows } = await admin.query<{ pid: number }>(
           `select pg_terminate_backend(pid) as pid from pg_stat_activity
            where datname = $1 and application_name = 'knowlarity-lead-sync' and state = 'active'`,
