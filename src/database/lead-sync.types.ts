@@ -2,14 +2,18 @@ import { ArrivalPath, CallEvent } from '../knowlarity/call-event';
 
 // The shapes the repository's SQL functions take and return (their JSON, in camelCase).
 
-export type IngestOutcome =
-  | 'lead_created'
-  | 'same_source_duplicate'
-  | 'cross_source_duplicate'
-  | 'duplicate_call'
-  | 'call_linked'
-  | 'call_unmatched'
-  | 'ignored';
+/** What the ingest function answers for a call (also the webhook's `outcome`, documented from this list). */
+export const INGEST_OUTCOMES = [
+  'lead_created',
+  'same_source_duplicate',
+  'cross_source_duplicate',
+  'duplicate_call',
+  'call_linked',
+  'call_unmatched',
+  'ignored',
+] as const;
+
+export type IngestOutcome = (typeof INGEST_OUTCOMES)[number];
 
 /**
  * Why a lead has the owner an inbound call reported: the answering agent's CRM user, the SR

@@ -1,5 +1,6 @@
 import { getSchemaPath, OpenAPIObject } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../common/openapi';
+import { INGEST_OUTCOMES } from '../database/lead-sync.types';
 import { WEBHOOK_PATH } from './webhook-request';
 
 type PathItem = OpenAPIObject['paths'][string];
@@ -42,16 +43,7 @@ const ACCEPTED = {
           success: { type: 'boolean', enum: [true] },
           outcome: {
             type: 'string',
-            enum: [
-              'lead_created',
-              'same_source_duplicate',
-              'cross_source_duplicate',
-              'duplicate_call',
-              'call_linked',
-              'call_unmatched',
-              'ignored',
-              'duplicate_message',
-            ],
+            enum: [...INGEST_OUTCOMES, 'duplicate_message'],
           },
           leadId: { type: 'integer', nullable: true },
           callId: { type: 'string', nullable: true },
