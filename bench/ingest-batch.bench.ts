@@ -25,7 +25,7 @@ import { parseIngestConfig } from '../src/config/ingest.config';
 import { buildFunctionCall } from '../src/database/drivers/sql-function-call';
 import { closedLoop, LoadResult } from './support/closed-loop';
 import { cpuSnapshot, ProcessGroup } from './support/cpu-usage';
-import { migrateDatabase } from './support/database';
+import { migrateDatabase, runStatement, withDatabase } from './support/database';
 import { PostgresCluster, startPostgresCluster } from './support/postgres-cluster';
 import { loadAverage } from './support/report';
 import { ROOT } from './support/service-process';
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
       ['this', ROOT],
     ]) {
       const database = `kls_batch_${randomBytes(4).toString('hex')}`;
-      await query(serverUrl, `create database ${database}`);
+      await runStatement(serverUrl, `create database ${database}`);
       const url = withDatabase(serverUrl, database);
       await migrateDatabase(url, root);
       const clients = await Promise.all(
@@ -103,8 +103,8 @@ async function main(): Promise<void> {
     }
     if (PG_STATS)
       for (const target of targets) {
-        await query(target.url, 'create extension if not exists pg_stat_statements');
-        await query(target.url, 'select pg_stat_statements_reset()');
+        await runStatement(target.url, 'create extension if not exists pg_stat_statements');
+        await runStatement(target.url, 'select pg_stat_statements_reset()');
       }
     for (let round = 0; round < ROUNDS; round++) {
       for (const target of targets) {
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     for (const target of targets) await Promise.all(target.clients.map((c) => c.end()));
     if (!cluster)
       for (const target of targets)
-        await query(
+        await runStatement(
           serverUrl,
           `drop database if exists ${new URL(target.url).pathname.slice(1)} with (force)`,
         );
@@ -196,22 +196,6 @@ function summary(target: Target) {
     p99: mean(target.rounds.map((r) => r.p99Ms)),
     cpu: mean(target.rounds.map(cpuMsPerCall)),
   };
-}
-
-function withDatabase(serverUrl: string, database: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-async function query(url: string, sql: string): Promise<void> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 main().catch((error) => {

@@ -53,7 +53,7 @@ import { parseIngestConfig } from '../src/config/ingest.config';
 import { generateCalls } from '../tools/simulator/call-generator';
 import { KnowlaritySimulator } from '../tools/simulator/simulator-server';
 import { NAIVE_SCHEMA } from './naive/naive-webhook-server';
-import { migrateDatabase } from './support/database';
+import { migrateDatabase, withDatabase } from './support/database';
 import { closedLoop, HttpConnections, LoadResult } from './support/closed-loop';
 import { CpuShares, cpuShares, cpuSnapshot, CpuSnapshot, ProcessGroup } from './support/cpu-usage';
 import { runLookupStep } from './support/lookup-step';
@@ -710,12 +710,6 @@ async function statementStats(databaseUrl: string): Promise<() => Promise<void>>
       await client.end();
     }
   };
-}
-
-function withDatabase(serverUrl: string, database: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
 }
 
 async function admin(serverUrl: string, sql: string): Promise<void> {

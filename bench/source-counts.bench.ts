@@ -33,7 +33,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { closedLoop, HttpConnections, LoadResult } from './support/closed-loop';
 import { CpuShares, cpuSnapshot, ProcessGroup } from './support/cpu-usage';
-import { migrateDatabase } from './support/database';
+import { migrateDatabase, runStatement } from './support/database';
 import { ROOT, RunningService, startService } from './support/service-process';
 import { loadAverage } from './support/report';
 
@@ -111,7 +111,7 @@ async function openDatabase(name: string): Promise<Database> {
  */
 async function createDatabase(): Promise<Database> {
   const name = `kls_bench_counts_${randomBytes(4).toString('hex')}`;
-  await query(SERVER_URL, `create database ${name}`);
+  await runStatement(SERVER_URL, `create database ${name}`);
   await migrateDatabase(databaseUrl(name), BASELINE);
   const database = await openDatabase(name);
   await database.client.query(`insert into sources (display_name, source_type)
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
       if (BASELINE) {
         // Each service migrates (or not) its own copy, so neither sees the other's functions.
         for (const copy of [`${large.name}_base`, `${large.name}_this`]) {
-          await query(SERVER_URL, `create database ${copy} template ${large.name}`);
+          await runStatement(SERVER_URL, `create database ${copy} template ${large.name}`);
           copies.push(copy);
         }
         const [baseline, current] = await overHttp(
@@ -451,17 +451,7 @@ function print(label: string, r: LoadResult): void {
 }
 
 function dropDatabase(name: string): Promise<void> {
-  return query(SERVER_URL, `drop database if exists ${name} with (force)`);
-}
-
-async function query(url: string, sql: string): Promise<void> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
+  return runStatement(SERVER_URL, `drop database if exists ${name} with (force)`);
 }
 
 if (require.main === module) {

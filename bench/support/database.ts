@@ -27,3 +27,21 @@ export async function migrateDatabase(databaseUrl: string, root = ROOT): Promise
     await client.end();
   }
 }
+
+/** `serverUrl` with its database replaced by `database`. */
+export function withDatabase(serverUrl: string, database: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/** Runs one statement on its own connection (create or drop a database, reset statistics). */
+export async function runStatement(url: string, sql: string): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}

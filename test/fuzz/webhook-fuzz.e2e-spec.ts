@@ -17,6 +17,7 @@ import { expect } from '@jest/globals';
 import { LoggerService } from '@nestjs/common';
 import fc from 'fast-check';
 import { createHmac, randomBytes } from 'node:crypto';
+import { INGEST_OUTCOMES } from '../../src/database/lead-sync.types';
 import { RunningApp, startApp } from '../support/app';
 import { createPgliteDatabase, TestDatabase } from '../support/databases';
 import { WebhookBody } from '../support/http';
@@ -48,15 +49,7 @@ const SECRET = `sec_${randomBytes(16).toString('hex')}`;
 const SECRETS = [TOKEN, SECRET];
 const WEBHOOK = '/webhooks/knowlarity';
 
-const OUTCOMES = [
-  'lead_created',
-  'same_source_duplicate',
-  'cross_source_duplicate',
-  'duplicate_call',
-  'call_linked',
-  'call_unmatched',
-  'ignored',
-];
+const OUTCOMES: readonly string[] = INGEST_OUTCOMES;
 const SNAKE_CASE = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
 const AUTH_CODES = ['invalid_token', 'invalid_signature', 'signature_expired'];
 
