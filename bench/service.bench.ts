@@ -34,7 +34,10 @@
  * BENCH_POOL_SIZE (10: the service's DATABASE_POOL_SIZE and the naive handler's pool),
  * BENCH_COUNT_ROUNDS (6), BENCH_PGLITE_CONNECTIONS (64,256), BENCH_SKIP (any of compare,counts,
  * backfill,sourcecounts,pglite,builds,ceiling,lookup; default ceiling,lookup; empty runs everything),
- * BENCH_SERVICE_DIRS (the builds to compare, also in the PGlite phase), BENCH_CPU_PROF (a directory: the services run with --cpu-prof and write
+ * BENCH_SERVICE_DIRS (the builds to compare, also in the PGlite phase), BENCH_FLOOR (`http`,
+ * `fastify`, `fastify@20`, ...: bare servers of bench/floor answering the same mix, as extra
+ * builds of the builds phase: the floor under the CPU per webhook; `@ms` holds answers for a
+ * release every ms, so the floor runs at about the service's rate), BENCH_CPU_PROF (a directory: the services run with --cpu-prof and write
  * their profiles there; summarise one with `node dist-bench/bench/cpu-profile-summary.js
  * <file>`), BENCH_PG_STATS=1 (the private cluster preloads pg_stat_statements; the costliest
  * statements, nested ones included, are printed after each phase), BENCH_SERVICE_NODE_FLAGS
@@ -119,6 +122,12 @@ const IDLE_SETTLE_MS = 3000;
 /** Rounds whose slowest request took longer than this list their slowest requests. */
 const SLOW_MS = Number(process.env.BENCH_SLOW_MS ?? 1000);
 const NAIVE_SCRIPT = 'dist-bench/bench/naive/naive-webhook-server.js';
+const FLOOR_SCRIPT = 'dist-bench/bench/floor/floor-server.js';
+/**
+ * Bare servers (bench/floor: `http`, `fastify`; `fastify@20` holds each answer for a release every
+ * 20 ms, as a group commit does) run in the builds phase after the builds.
+ */
+const FLOORS = (process.env.BENCH_FLOOR ?? '').split(',').filter(Boolean);
 
 const TOKEN = randomBytes(24).toString('hex');
 const API_KEY = `bench-${randomBytes(16).toString('hex')}`;
@@ -448,6 +457,19 @@ async function builds(
       );
       console.log(`build ${index + 1}: ${dir} (pid ${server.child.pid})`);
       started.push({ ...target('service', server, databaseUrl), name: `build ${index + 1}` });
+    }
+    for (const floor of FLOORS) {
+      const server = await startService(
+        { FLOOR: floor.split('@')[0], FLOOR_HOLD_MS: floor.split('@')[1] ?? '0' },
+        { script: FLOOR_SCRIPT, cpuProfileDir: CPU_PROFILE_DIR, nodeFlags: SERVICE_NODE_FLAGS },
+      );
+      console.log(`build ${started.length + 1}: floor ${floor} (pid ${server.child.pid})`);
+      started.push({
+        name: `build ${started.length + 1} (floor ${floor})`,
+        server,
+        mix: new WebhookMix(WEBHOOK_PATH, MIX_FIRST_PHONE),
+        duplicateLeads: async () => 0,
+      });
     }
     for (const t of started) await warmUp(t, postgres);
     const byConnections = [];
