@@ -9,6 +9,7 @@ import { DomainError } from './common/domain-error';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { handleClientError, observeAbandonedRequests } from './common/http/client-errors';
 import { ConnectionArrivals } from './common/http/connection-arrivals';
+import { readBodiesDirectly } from './common/http/direct-body';
 import { registerRawBodyParser } from './common/http/raw-body';
 import { requestIdGenerator } from './common/http/request-id';
 import {
@@ -80,6 +81,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   // First, so that everything a request does is logged under its id.
   fastify.addHook('onRequest', app.get(RequestLogging).onRequest);
   registerRawBodyParser(fastify, http.maxBodyBytes, isWebhookReceivingPath);
+  readBodiesDirectly(fastify, isWebhookReceivingPath);
   registerSecurityHeaders(fastify, DOCS_PATH, await securityHeaders());
   closeConnectionsOnShutdown(fastify);
   const metrics = app.get(MetricsService);
