@@ -20,7 +20,10 @@ function safeDecode(value: string): string {
  * deliveries API); a path that does not decode is classified as sent.
  */
 export function isWebhookReceivingPath(url: string): boolean {
-  const path = safeDecode(url.split('?')[0]);
+  const queryStart = url.indexOf('?');
+  const sent = queryStart === -1 ? url : url.slice(0, queryStart);
+  // Asked of every request (logging, body reading): no decoding when nothing is encoded.
+  const path = sent.includes('%') ? safeDecode(sent) : sent;
   return (
     path === WEBHOOK_PATH ||
     (path.startsWith(`${WEBHOOK_PATH}/`) &&

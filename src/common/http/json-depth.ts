@@ -5,14 +5,23 @@
  */
 export const MAX_JSON_DEPTH = 32;
 
-/** Whether parsed JSON nests deeper than MAX_JSON_DEPTH, measured without recursion. */
+/**
+ * Whether parsed JSON nests deeper than MAX_JSON_DEPTH, measured without recursion. Asked of every
+ * webhook body: only objects are stacked (a flat record is one entry, not one per field).
+ */
 export function isTooDeep(value: unknown): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop()!;
-    if (item === null || typeof item !== 'object') continue;
-    if (depth + 1 > MAX_JSON_DEPTH) return true;
-    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  if (value === null || typeof value !== 'object') return false;
+  const objects: object[] = [value];
+  const depths: number[] = [1];
+  while (objects.length > 0) {
+    const item = objects.pop()!;
+    const depth = depths.pop()!;
+    if (depth > MAX_JSON_DEPTH) return true;
+    for (const child of Object.values(item)) {
+      if (child === null || typeof child !== 'object') continue;
+      objects.push(child as object);
+      depths.push(depth + 1);
+    }
   }
   return false;
 }
