@@ -1,5 +1,10 @@
 import type { RawBodyRequest } from '../common/http/raw-body';
-import { isWebhookReceivingPath, presentedToken, webhookRequestOf } from './webhook-request';
+import {
+  isTokenParameter,
+  isWebhookReceivingPath,
+  presentedToken,
+  webhookRequestOf,
+} from './webhook-request';
 
 function request(url: string): RawBodyRequest {
   return {
@@ -47,5 +52,28 @@ describe('webhook request extraction', () => {
     expect(isWebhookReceivingPath('/webhooks/knowlarity/tok')).toBe(true);
     expect(isWebhookReceivingPath('/webhooks/knowlarity/deliveries')).toBe(false);
     expect(isWebhookReceivingPath('/leads')).toBe(false);
+  });
+
+  it('tells a path-encoded deliveries API and a token that is percent-encoded', () => {
+    expect(isWebhookReceivingPath('/webhooks/knowlarity/%64eliveries')).toBe(false);
+    expect(isWebhookReceivingPath('/webhooks/knowlarity/%zz?x=1')).toBe(true);
+    expect(presentedToken(request('/webhooks/knowlarity/abc%2Ddef'))).toBe('abc-def');
+    expect(presentedToken(request('/webhooks/knowlarity/abc%zz'))).toBe('abc%zz');
+  });
+
+  it('knows the token parameter in every spelling, and nothing else', () => {
+    for (const name of [
+      'token',
+      'TOKEN',
+      'Token',
+      'token[]',
+      'token[0]',
+      '%74oken',
+      'tok%65n',
+      '%54OKEN',
+    ])
+      expect([name, isTokenParameter(name)]).toEqual([name, true]);
+    for (const name of ['', 'uuid', 'tokens', '+token', ' token', 'atoken', 'token_x', '%zz'])
+      expect([name, isTokenParameter(name)]).toEqual([name, false]);
   });
 });

@@ -44,6 +44,10 @@ export function withoutWebhookToken(path: string): string {
  * `token`, `TOKEN`, `token[]`, `token[0]`, percent-encoded or not.
  */
 export function isTokenParameter(rawName: string): boolean {
+  // Asked of every query parameter: a name that starts with neither `t` nor an escape cannot
+  // decode to `token` (a `+` decodes to a space).
+  const head = rawName.charCodeAt(0);
+  if (head !== 0x74 && head !== 0x54 && head !== 0x25) return false;
   return /^token(?:\[[^\]]*\])?$/i.test(safeDecode(rawName.replace(/\+/g, ' ')));
 }
 
@@ -104,7 +108,8 @@ function extract(req: WebhookHttpRequest): WebhookRequest {
   let tokenIn: WebhookRequest['tokenIn'];
 
   if (path.startsWith(`${WEBHOOK_PATH}/`)) {
-    token = safeDecode(path.slice(WEBHOOK_PATH.length + 1));
+    const segment = path.slice(WEBHOOK_PATH.length + 1);
+    token = segment.includes('%') ? safeDecode(segment) : segment;
     tokenIn = 'path';
     path = `${WEBHOOK_PATH}/${TOKEN_SEGMENT}`;
   }
