@@ -69,8 +69,13 @@ export function readBodiesDirectly(
       handler(request, reply);
     };
     readBody(request, parser.bodyLimit, (error, bytes) => {
-      if (error) done(error);
-      else void parser.fn(request, bytes!, done);
+      if (error) {
+        done(error);
+        return;
+      }
+      // A parser may also answer with a promise, as Fastify allows.
+      const result = parser.fn(request, bytes!, done);
+      if (result instanceof Promise) result.then((body) => done(null, body), done);
     });
   };
 }
