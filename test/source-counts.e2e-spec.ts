@@ -116,7 +116,8 @@ describeOnEveryTarget(
         numberSources: Object.fromEntries(numbers.map((number, n) => [number, names[n]])),
       };
       const times = ['2026-11-20T18:29:00Z', '2026-11-20T18:31:00Z', '2026-11-21T06:00:00Z'];
-      const phones = Array.from({ length: 20 }, () => freshPhone());
+      // 17 phones, 5 sources: a phone's later calls come from other sources (history rows).
+      const phones = Array.from({ length: 17 }, () => freshPhone());
       const items = Array.from({ length: 50 }, (_, n) => ({
         call: makeCall(phones[n % phones.length], {
           srNumber: numbers[n % numbers.length],
@@ -157,7 +158,7 @@ describeOnEveryTarget(
       await db.repository.refreshSourceCounts(ZONE, now);
       const folded = await listedFigures(db.repository, now);
       expect(results.filter((r) => 'error' in r)).toHaveLength(1);
-      expect(credited.length).toBeGreaterThan(20);
+      expect(credited.length).toBeGreaterThan(phones.length);
       for (const id of ids) {
         expect(expected.get(id)!.totalLeads).toBe(
           credited.filter((r) => 'sourceId' in r && r.sourceId === id).length,
