@@ -330,7 +330,10 @@ async function countRounds(
   postgres: Record<string, ProcessGroup>,
 ): Promise<NonNullable<Results['counts']>> {
   const counts = (enabled: boolean) => async () => {
-    await runStatement(databaseUrl, `begin; ${(enabled ? COUNTS_ON : COUNTS_OFF).join('; ')}; commit`);
+    await runStatement(
+      databaseUrl,
+      `begin; ${(enabled ? COUNTS_ON : COUNTS_OFF).join('; ')}; commit`,
+    );
   };
   const counting = (on: boolean): Target => ({
     ...service,
