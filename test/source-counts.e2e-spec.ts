@@ -211,6 +211,35 @@ describeOnEveryTarget(
       expect(pending.get(id)).toEqual(expected.get(id));
     });
 
+    it('a call-log page writes one delta per source and start time; a dry run writes none', async () => {
+      const name = `Page ${freshPhone()}`;
+      const sr = '+919600000617';
+      const rules = { ...testRules, numberSources: { [sr]: name } };
+      const startedAt = new Date('2026-11-21T04:30:00Z');
+      const page = () =>
+        [freshPhone(), freshPhone(), freshPhone()].map((phone) => ({
+          call: makeCall(phone, { srNumber: sr, startedAt }),
+          raw: null,
+        }));
+      await db.repository.refreshSourceCounts(ZONE, new Date());
+
+      const dry = await db.repository.ingestCalls(page(), 'poll', rules, true);
+      const kept = await db.repository.ingestCalls(page(), 'poll', rules);
+      const id = await sourceId(name);
+      const deltas = await db.database.sql<{ delta: number }>(
+        'select delta from knowlarity_source_count_deltas where source_id = $1',
+        [id],
+      );
+      const now = new Date('2026-11-21T12:00:00Z');
+      const expected = await expectedFigures(db.database, now);
+
+      expect(dry.map((r) => r.outcome)).toEqual(['lead_created', 'lead_created', 'lead_created']);
+      expect(kept.map((r) => r.outcome)).toEqual(['lead_created', 'lead_created', 'lead_created']);
+      expect(deltas.map((d) => Number(d.delta))).toEqual([3]);
+      expect(expected.get(id)).toMatchObject({ totalLeads: 3, todaysLeads: 3 });
+      expect((await listedFigures(db.repository, now)).get(id)).toEqual(expected.get(id));
+    });
+
     it('GET /sources/:id?days= gives the days from the folded counts and the pending ones, one id or several at once', async () => {
       const name = `Per day ${freshPhone()}`;
       const sr = '+919600000611';
