@@ -92,7 +92,8 @@ begin
 
   insert into knowlarity_source_count_deltas (source_id, credited_at, delta)
   select (r.result->>'sourceId')::bigint,
-         coalesce((p_items->(r.n::integer - 1)->'call'->>'startedAt')::timestamptz, now()),
+         -- #>> walks to the one field without copying the item (raw payload, delivery) out.
+         coalesce((p_items #>> array[(r.n - 1)::text, 'call', 'startedAt'])::timestamptz, now()),
          count(*)
   from unnest(v_results) with ordinality r(result, n)
   where r.result->>'outcome' in ('lead_created', 'cross_source_duplicate')
