@@ -15,7 +15,9 @@
  * so the cluster's CPU in a round is that database's).
  *
  * Knobs: BENCH_BATCH_BASE (required: another checkout, e.g. a `git worktree` of main, whose
- * supabase/migrations is the base),
+ * supabase/migrations is the base), BENCH_BATCH_COUNTS=both (each checkout twice: with the
+ * source-count maintenance and with all of it switched off, see switchCountsOff; four
+ * databases in alternating rounds),
  * BENCH_DATABASE_URL (a server whose postmaster runs on this machine; else a private cluster),
  * BENCH_POSTMASTER_PID (that server's postmaster, for the CPU figures).
  */
@@ -47,6 +49,7 @@ const WARM_UP_SECONDS = Number(process.env.BENCH_WARM_UP_SECONDS ?? 2);
 const WARM_DELIVERIES = Number(process.env.BENCH_BATCH_WARM_DELIVERIES ?? 4000);
 /** Prints each database's costliest statements (nested included) after the rounds. */
 const PG_STATS = process.env.BENCH_PG_STATS === '1';
+const COUNTS_BOTH = process.env.BENCH_BATCH_COUNTS === 'both';
 const RULES = parseIngestConfig({
   KNOWLARITY_NUMBER_SOURCES: `${SECONDARY_SR}=${SECOND_SOURCE}`,
 }).rules;
@@ -75,14 +78,23 @@ async function main(): Promise<void> {
   console.log(`load average ${loadAverage()}`);
   const targets: Target[] = [];
   try {
-    for (const [name, root] of [
-      ['base', BASE],
-      ['this', ROOT],
-    ]) {
+    const checkouts: [string, string, boolean][] = COUNTS_BOTH
+      ? [
+          ['base, counts on', BASE, true],
+          ['base, counts off', BASE, false],
+          ['this, counts on', ROOT, true],
+          ['this, counts off', ROOT, false],
+        ]
+      : [
+          ['base', BASE, true],
+          ['this', ROOT, true],
+        ];
+    for (const [name, root, counting] of checkouts) {
       const database = `kls_batch_${randomBytes(4).toString('hex')}`;
       await runStatement(serverUrl, `create database ${database}`);
       const url = withDatabase(serverUrl, database);
       await migrateDatabase(url, root);
+      if (!counting) await switchCountsOff(url);
       const clients = await Promise.all(
         Array.from({ length: CLIENTS }, async () => {
           const client = new Client({ connectionString: url });
@@ -130,19 +142,25 @@ async function main(): Promise<void> {
       }
     }
     if (PG_STATS) for (const target of targets) await printStatements(target);
-    const [base, mine] = targets.map(summary);
+    const summaries = targets.map(summary);
     console.log('');
-    for (const [name, s] of [
-      ['base', base],
-      ['this', mine],
-    ] as const)
+    for (const [index, s] of summaries.entries())
       console.log(
-        `${name}: ${s.calls.toFixed(0)} calls/s, batch p99 ${s.p99.toFixed(1)} ms, postgres ${s.cpu.toFixed(3)} ms CPU/call`,
+        `${targets[index].name}: ${s.calls.toFixed(0)} calls/s, batch p99 ${s.p99.toFixed(1)} ms, postgres ${s.cpu.toFixed(3)} ms CPU/call`,
       );
-    console.log(
-      `this / base: calls/s ${(mine.calls / base.calls).toFixed(2)}x, CPU per call ${(mine.cpu / base.cpu).toFixed(2)}x, ` +
-        `per round CPU ${targets[1].rounds.map((r, i) => (cpuMsPerCall(r) / cpuMsPerCall(targets[0].rounds[i])).toFixed(2)).join(' ')}`,
-    );
+    const ratio = (a: number, b: number) => {
+      const [x, y] = [summaries[a], summaries[b]];
+      return (
+        `calls/s ${(x.calls / y.calls).toFixed(2)}x, CPU per call ${(x.cpu / y.cpu).toFixed(2)}x, ` +
+        `per round CPU ${targets[a].rounds.map((r, i) => (cpuMsPerCall(r) / cpuMsPerCall(targets[b].rounds[i])).toFixed(2)).join(' ')}`
+      );
+    };
+    if (COUNTS_BOTH) {
+      console.log(`base, on / off: ${ratio(0, 1)}`);
+      console.log(`this, on / off: ${ratio(2, 3)}`);
+      console.log(`this / base, counts on: ${ratio(2, 0)}`);
+      console.log(`this / base, counts off: ${ratio(3, 1)}`);
+    } else console.log(`this / base: ${ratio(1, 0)}`);
     console.log(`load average ${loadAverage()}`);
   } finally {
     for (const target of targets) await Promise.all(target.clients.map((c) => c.end()));
@@ -154,6 +172,19 @@ async function main(): Promise<void> {
         );
     cluster?.stop();
   }
+}
+
+/**
+ * Every source-count write on the ingest's path gone: the insert triggers of 0006 disabled and
+ * any other insert into the delta table (0018's batch writes its own) turned into nothing.
+ */
+async function switchCountsOff(url: string): Promise<void> {
+  await runStatement(
+    url,
+    'alter table leads_master disable trigger knowlarity_count_leads_insert; ' +
+      'alter table lead_sources_history disable trigger knowlarity_count_history_insert; ' +
+      'create rule knowlarity_bench_counts_off as on insert to knowlarity_source_count_deltas do instead nothing',
+  );
 }
 
 async function batch(target: Target, loop: number): Promise<string[]> {

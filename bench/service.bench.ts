@@ -9,7 +9,7 @@
  *    of {@link WebhookMix}, at 16, 64 and 256 connections, in alternating rounds (naive, service,
  *    naive, service): req/s, p50, p99, errors and duplicate leads, with the ratios, and the
  *    service's CPU per webhook; then, on the same service, BENCH_COUNT_ROUNDS (6) rounds at 64
- *    connections alternating the source-count triggers on and off (issue 13's ingest cost);
+ *    connections alternating the source-count maintenance on and off (issue 13's ingest cost);
  * 2. back-fill: the simulator's call log of BENCH_BACKFILL_CALLS (50,000) calls through
  *    `POST /sync/knowlarity/backfill` (pages of 1,000), on a service with group commit and on one
  *    with INGEST_BATCH_MAX=1, each on a fresh database;
@@ -56,7 +56,7 @@ import { parseIngestConfig } from '../src/config/ingest.config';
 import { generateCalls } from '../tools/simulator/call-generator';
 import { KnowlaritySimulator } from '../tools/simulator/simulator-server';
 import { NAIVE_SCHEMA } from './naive/naive-webhook-server';
-import { migrateDatabase, withDatabase } from './support/database';
+import { migrateDatabase, runStatement, withDatabase } from './support/database';
 import { closedLoop, HttpConnections, LoadResult } from './support/closed-loop';
 import { CpuShares, cpuShares, cpuSnapshot, CpuSnapshot, ProcessGroup } from './support/cpu-usage';
 import { runLookupStep } from './support/lookup-step';
@@ -92,12 +92,22 @@ const WARM_UP_SECONDS = Number(process.env.BENCH_WARM_UP_SECONDS ?? 2);
 const SERVICE_WARM_UP_SECONDS = Number(process.env.BENCH_SERVICE_WARM_UP_SECONDS ?? 5);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '16,64,256').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-/** Rounds with and without the source-count triggers, alternating (on, off, on, …). */
+/** Rounds with and without the source-count maintenance, alternating (on, off, on, …). */
 const COUNT_ROUNDS = Number(process.env.BENCH_COUNT_ROUNDS ?? 6);
-/** The source-count triggers on the ingest's inserts (0006), off in the rounds without counting. */
-const COUNT_TRIGGERS = [
-  'leads_master knowlarity_count_leads_insert',
-  'lead_sources_history knowlarity_count_history_insert',
+/**
+ * Every source-count write on the webhook path, off in the rounds without counting: the insert
+ * triggers of 0006 (which count every writer but the group commit) and the group commit's own
+ * delta insert (0018), turned into nothing by a rule on the delta table while it exists.
+ */
+const COUNTS_OFF = [
+  'alter table leads_master disable trigger knowlarity_count_leads_insert',
+  'alter table lead_sources_history disable trigger knowlarity_count_history_insert',
+  'create rule knowlarity_bench_counts_off as on insert to knowlarity_source_count_deltas do instead nothing',
+];
+const COUNTS_ON = [
+  'alter table leads_master enable trigger knowlarity_count_leads_insert',
+  'alter table lead_sources_history enable trigger knowlarity_count_history_insert',
+  'drop rule if exists knowlarity_bench_counts_off on knowlarity_source_count_deltas',
 ];
 const PGLITE_CONNECTIONS = (process.env.BENCH_PGLITE_CONNECTIONS ?? '64,256')
   .split(',')
@@ -162,7 +172,7 @@ interface Target {
   duplicateLeads: () => Promise<number>;
   /** Transactions and calls so far (the service's batch-size histogram); the naive has none. */
   batches?: () => Promise<{ transactions: number; calls: number }>;
-  /** Runs before each of the target's rounds (e.g. switching the count triggers). */
+  /** Runs before each of the target's rounds (e.g. switching the source counts). */
   beforeRound?: () => Promise<void>;
 }
 
@@ -320,25 +330,24 @@ function target(name: string, server: RunningService, databaseUrl: string): Targ
 }
 
 /**
- * The warm service at 64 connections with the source-count triggers on and off in alternating
- * rounds (on, off, on, …; COUNT_ROUNDS in all), its mix continuing; ends with the triggers on.
+ * The warm service at 64 connections with the source-count maintenance on and off in alternating
+ * rounds (on, off, on, …; COUNT_ROUNDS in all), its mix continuing; ends with it on.
  */
 async function countRounds(
   service: Target,
   databaseUrl: string,
   postgres: Record<string, ProcessGroup>,
 ): Promise<NonNullable<Results['counts']>> {
-  const triggers = (enabled: boolean) => async () => {
-    for (const [table, trigger] of COUNT_TRIGGERS.map((t) => t.split(' ')))
-      await scalar(
-        databaseUrl,
-        `alter table ${table} ${enabled ? 'enable' : 'disable'} trigger ${trigger}`,
-      );
+  const counts = (enabled: boolean) => async () => {
+    await runStatement(
+      databaseUrl,
+      `begin; ${(enabled ? COUNTS_ON : COUNTS_OFF).join('; ')}; commit`,
+    );
   };
   const counting = (on: boolean): Target => ({
     ...service,
     name: `service, counts ${on ? 'on' : 'off'}`,
-    beforeRound: triggers(on),
+    beforeRound: counts(on),
   });
   try {
     const [on, off] = await alternate(
@@ -349,7 +358,7 @@ async function countRounds(
     );
     return { on, off };
   } finally {
-    await triggers(true)();
+    await counts(true)();
   }
 }
 

@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import type { RecountDto } from '../src/sources/dto/recount.dto';
 import type { SourceDetailDto } from '../src/sources/dto/source.dto';
 import { FixedClock, startApp } from './support/app';
-import { freshPhone, makeCall, testRules } from './support/calls';
+import { freshPhone, KNOWLARITY_SR, makeCall, testRules } from './support/calls';
 import { TestDatabase } from './support/databases';
 import { readJson } from './support/http';
 import { expectedFigures, listedFigures, recountToEnd, ZONE } from './support/source-figures';
@@ -105,6 +105,139 @@ describeOnEveryTarget(
             today: expected.get(id)!.todaysLeads,
           })),
       );
+    });
+
+    it('50 concurrent ingests in group-commit batches across 5 sources are each counted once, a batch retried after a rejected item included', async () => {
+      const tag = freshPhone();
+      const numbers = [1, 2, 3, 4, 5].map((n) => `+91960001${String(n).padStart(4, '0')}`);
+      const names = numbers.map((_, n) => `Batched ${tag} ${n}`);
+      const rules = {
+        ...testRules,
+        numberSources: Object.fromEntries(numbers.map((number, n) => [number, names[n]])),
+      };
+      const times = ['2026-11-20T18:29:00Z', '2026-11-20T18:31:00Z', '2026-11-21T06:00:00Z'];
+      // 17 phones, 5 sources: a phone's later calls come from other sources (history rows).
+      const phones = Array.from({ length: 17 }, () => freshPhone());
+      const items = Array.from({ length: 50 }, (_, n) => ({
+        call: makeCall(phones[n % phones.length], {
+          srNumber: numbers[n % numbers.length],
+          startedAt: new Date(times[n % times.length]),
+        }),
+        arrivalPath: 'webhook' as const,
+        raw: null,
+      }));
+      // A rejected item (on the batch's last phone: after most of the others in lock order) makes
+      // its batch run again item by item: what the first pass wrote is rolled back, uncounted.
+      const last = items[4];
+      const rejected = {
+        ...last,
+        call: { ...last.call, callId: `${last.call.callId}~` },
+        arrivalPath: 'bogus' as 'webhook',
+      };
+      const batches = Array.from({ length: 10 }, (_, b) => items.slice(b * 5, b * 5 + 5));
+      batches[0].push(rejected);
+
+      const folds: Promise<unknown>[] = [];
+      const results = (
+        await Promise.all(
+          batches.map(async (batch, n) => {
+            if (n % 2 === 0) folds.push(db.repository.refreshSourceCounts(ZONE, new Date()));
+            return db.repository.ingestBatch(batch, rules);
+          }),
+        )
+      ).flat();
+      await Promise.all(folds);
+
+      const ids = await Promise.all(names.map((name) => sourceId(name)));
+      const credited = results.filter(
+        (r) => 'outcome' in r && ['lead_created', 'cross_source_duplicate'].includes(r.outcome),
+      );
+      const now = new Date('2026-11-21T12:00:00Z');
+      const expected = await expectedFigures(db.database, now);
+      const pending = await listedFigures(db.repository, now);
+      await db.repository.refreshSourceCounts(ZONE, now);
+      const folded = await listedFigures(db.repository, now);
+      expect(results.filter((r) => 'error' in r)).toHaveLength(1);
+      expect(credited.length).toBeGreaterThan(phones.length);
+      for (const id of ids) {
+        expect(expected.get(id)!.totalLeads).toBe(
+          credited.filter((r) => 'sourceId' in r && r.sourceId === id).length,
+        );
+        expect(pending.get(id)).toEqual(expected.get(id));
+        expect(folded.get(id)).toEqual(expected.get(id));
+      }
+    });
+
+    it('a batch writes one delta per source and start time, and a CRM insert later in its transaction is still counted', async () => {
+      const name = `Grouped ${freshPhone()}`;
+      const sr = '+919600000616';
+      const rules = { ...testRules, numberSources: { [sr]: name } };
+      const startedAt = new Date('2026-11-21T04:00:00Z');
+      const calls = [freshPhone(), freshPhone(), freshPhone(), freshPhone()].map((phone) =>
+        makeCall(phone, { srNumber: sr, startedAt }),
+      );
+      // The last call is a second source's credit on the first call's lead: a history row.
+      calls[3] = makeCall(calls[0].customerPhone, { srNumber: KNOWLARITY_SR, startedAt });
+      const items = calls.map((call) => ({ call, arrivalPath: 'webhook', raw: null }));
+      const literal = (value: unknown) => `'${JSON.stringify(value).replace(/'/g, "''")}'::jsonb`;
+      await db.repository.refreshSourceCounts(ZONE, new Date());
+
+      // The CRM's own screens and direct SQL write in transactions of their own; the same
+      // transaction is the case where a leftover "the ingest counts these" would show.
+      await db.database.sql(`begin;
+        select knowlarity_ingest_batch(${literal(items)}, ${literal(rules)});
+        insert into leads_master (full_name, phone_number_normalized, source_id, received_at)
+        select 'Walk in', '${freshPhone()}', id, '2026-11-21T05:00:00Z' from sources where display_name = '${name}';
+        insert into lead_sources_history (lead_id, source_id, received_at)
+        select l.id, s.id, '2026-11-21T05:00:00Z' from leads_master l, sources s
+        where l.phone_number_normalized = '${calls[1].customerPhone}' and s.display_name = '${name}';
+        commit;`);
+      const id = await sourceId(name);
+      const deltas = await db.database.sql<{ at: Date; delta: number }>(
+        `select credited_at as at, delta from knowlarity_source_count_deltas
+         where source_id = $1 order by credited_at`,
+        [id],
+      );
+      const now = new Date('2026-11-21T12:00:00Z');
+      const expected = await expectedFigures(db.database, now);
+      const pending = await listedFigures(db.repository, now);
+
+      expect(deltas.map((d) => [new Date(d.at).toISOString(), Number(d.delta)])).toEqual([
+        [startedAt.toISOString(), 3],
+        ['2026-11-21T05:00:00.000Z', 1],
+        ['2026-11-21T05:00:00.000Z', 1],
+      ]);
+      expect(expected.get(id)).toMatchObject({ totalLeads: 5, todaysLeads: 5 });
+      expect(pending.get(id)).toEqual(expected.get(id));
+    });
+
+    it('a call-log page writes one delta per source and start time; a dry run writes none', async () => {
+      const name = `Page ${freshPhone()}`;
+      const sr = '+919600000617';
+      const rules = { ...testRules, numberSources: { [sr]: name } };
+      const startedAt = new Date('2026-11-21T04:30:00Z');
+      const page = () =>
+        [freshPhone(), freshPhone(), freshPhone()].map((phone) => ({
+          call: makeCall(phone, { srNumber: sr, startedAt }),
+          raw: null,
+        }));
+      await db.repository.refreshSourceCounts(ZONE, new Date());
+
+      const dry = await db.repository.ingestCalls(page(), 'poll', rules, true);
+      const kept = await db.repository.ingestCalls(page(), 'poll', rules);
+      const id = await sourceId(name);
+      const deltas = await db.database.sql<{ delta: number }>(
+        'select delta from knowlarity_source_count_deltas where source_id = $1',
+        [id],
+      );
+      const now = new Date('2026-11-21T12:00:00Z');
+      const expected = await expectedFigures(db.database, now);
+
+      expect(dry.map((r) => r.outcome)).toEqual(['lead_created', 'lead_created', 'lead_created']);
+      expect(kept.map((r) => r.outcome)).toEqual(['lead_created', 'lead_created', 'lead_created']);
+      expect(deltas.map((d) => Number(d.delta))).toEqual([3]);
+      expect(expected.get(id)).toMatchObject({ totalLeads: 3, todaysLeads: 3 });
+      expect((await listedFigures(db.repository, now)).get(id)).toEqual(expected.get(id));
     });
 
     it('GET /sources/:id?days= gives the days from the folded counts and the pending ones, one id or several at once', async () => {

@@ -40,7 +40,7 @@ export interface Results {
   compare: Comparison[];
   /** The service's CPU per webhook at the goal's connection count, in ms. */
   serviceCpuMsPerWebhook?: number;
-  /** The service at 64 connections with the source-count triggers on and off, alternating. */
+  /** The service at 64 connections with the source-count maintenance on and off, alternating. */
   counts?: { on: Measured; off: Measured };
   backfill?: { batching: BackfillResult; unbatched: BackfillResult };
   /** bench/source-counts.bench.ts as a step; null when it printed no result. */
@@ -175,7 +175,7 @@ export function goals(r: Results): Goal[] {
     const on = r.counts.on.mean;
     const off = r.counts.off.mean;
     list.push({
-      name: `webhook, ${GOAL_CONNECTIONS} connections: source-count triggers on / off`,
+      name: `webhook, ${GOAL_CONNECTIONS} connections: source counts on / off`,
       goal: 'within 5% (≥ 0.95×)',
       value: ratio(on.perSecond / off.perSecond),
       met: on.perSecond >= 0.95 * off.perSecond && on.errors === 0,
@@ -321,8 +321,8 @@ export function figuresTable(r: Results): string {
       m.mean.callsPerTransaction?.toFixed(1) ?? '',
     ]);
   if (r.counts) {
-    measured('webhook, source-count triggers on', r.counts.on);
-    measured('webhook, source-count triggers off', r.counts.off);
+    measured('webhook, source counts on', r.counts.on);
+    measured('webhook, source counts off', r.counts.off);
   }
   for (const { batching, unbatched } of r.pglite?.byConnections ?? []) {
     measured('webhook, PGlite, group commit', batching);

@@ -25,6 +25,7 @@ export const SHIPPED_MIGRATIONS = [
   '0015_source_reads.sql',
   '0016_ingest_write_once.sql',
   '0017_source_details_batch.sql',
+  '0018_batch_counts_own_credits.sql',
 ];
 
 /** The version each listed file carries in its name. */
