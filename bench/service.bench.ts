@@ -631,9 +631,10 @@ async function pglite(): Promise<Results['pglite']> {
     // Idle: every service started, nothing sent yet (each opened a fresh directory and migrated).
     await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
     const idle = started.map((service) => service.rssBytes());
-    console.log(
-      `PGlite idle RSS (VmRSS, ${IDLE_SETTLE_MS / 1000} s after ready): group commit ${mib(idle.at(-2)!)}, unbatched ${mib(idle.at(-1)!)}`,
-    );
+    for (const [k, checkout] of checkouts.entries())
+      console.log(
+        `PGlite idle RSS (VmRSS, ${IDLE_SETTLE_MS / 1000} s after ready), ${checkout}: group commit ${mib(idle[2 * k])}, unbatched ${mib(idle[2 * k + 1])}`,
+      );
     for (const t of targets) await warmUp(t, {});
     const byBuild = checkouts.map((dir) => ({
       dir,
@@ -656,10 +657,11 @@ async function pglite(): Promise<Results['pglite']> {
     const peak = started.map((service) => service.peakRssBytes());
     for (const [k, build] of byBuild.entries())
       build.peakRssBytes = { batching: peak[2 * k], unbatched: peak[2 * k + 1] };
+    for (const build of byBuild)
+      console.log(
+        `PGlite peak RSS (VmHWM), ${build.dir}: group commit ${mib(build.peakRssBytes.batching)}, unbatched ${mib(build.peakRssBytes.unbatched)}`,
+      );
     const last = byBuild[byBuild.length - 1];
-    console.log(
-      `PGlite peak RSS (VmHWM): group commit ${mib(last.peakRssBytes.batching)}, unbatched ${mib(last.peakRssBytes.unbatched)}`,
-    );
     return {
       byConnections: last.byConnections,
       peakRssBytes: last.peakRssBytes,
