@@ -211,6 +211,50 @@ describeOnEveryTarget(
       expect(pending.get(id)).toEqual(expected.get(id));
     });
 
+    it('a row a CRM trigger inserts in turn while a batch runs is counted', async () => {
+      // The batch skips the count triggers only for its own inserts; a CRM trigger that writes
+      // its own history row for each new lead is another writer, at trigger depth 1.
+      const name = `Cascade ${freshPhone()}`;
+      const echo = `Cascade echo ${freshPhone()}`;
+      const sr = '+919600000617';
+      const rules = { ...testRules, numberSources: { [sr]: name } };
+      await db.database.sql(
+        `insert into sources (display_name, source_type) values ($1, 'crm_echo')`,
+        [echo],
+      );
+      const echoId = await sourceId(echo);
+      await db.database.sql(`
+        create function test_crm_echo_history() returns trigger language plpgsql as $$
+        begin
+          insert into lead_sources_history (lead_id, source_id, received_at)
+          values (new.id, ${echoId}, new.received_at);
+          return null;
+        end $$;
+        create trigger test_crm_echo_history after insert on leads_master for each row
+        when (new.full_name like 'Cascade %') execute function test_crm_echo_history();`);
+      try {
+        const items = [freshPhone(), freshPhone()].map((phone) => ({
+          call: makeCall(phone, { srNumber: sr, callerName: `Cascade ${phone}` }),
+          arrivalPath: 'webhook',
+          raw: null,
+        }));
+        const literal = (value: unknown) => `'${JSON.stringify(value).replace(/'/g, "''")}'::jsonb`;
+        await db.database.sql(
+          `select knowlarity_ingest_batch(${literal(items)}, ${literal(rules)})`,
+        );
+      } finally {
+        await db.database.sql(`drop trigger test_crm_echo_history on leads_master;
+          drop function test_crm_echo_history();`);
+      }
+      const now = new Date();
+      const expected = await expectedFigures(db.database, now);
+      const listed = await listedFigures(db.repository, now);
+
+      expect(expected.get(echoId)).toMatchObject({ totalLeads: 2 });
+      expect(listed.get(echoId)).toEqual(expected.get(echoId));
+      expect(listed.get(await sourceId(name))).toEqual(expected.get(await sourceId(name)));
+    });
+
     it('a call-log page writes one delta per source and start time; a dry run writes none', async () => {
       const name = `Page ${freshPhone()}`;
       const sr = '+919600000617';

@@ -6,6 +6,7 @@
  * Other routes keep Fastify's reader, with the same answers.
  */
 import { expect } from '@jest/globals';
+import { createHook } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { RunningApp, startApp } from './support/app';
@@ -195,5 +196,34 @@ describe('other routes', () => {
       400,
       'invalid_payload',
     ]);
+  });
+});
+
+describe('which reader a route takes', () => {
+  it("a Hook API body skips Fastify's per-request async resource; another route's body does not", async () => {
+    // The shortcut's answers are Fastify's by design, so only the resource shows it is taken.
+    let resources = 0;
+    const hook = createHook({
+      init: (_id, type) => {
+        if (type === 'content-type-parser:run') resources += 1;
+      },
+    }).enable();
+    try {
+      const body = JSON.stringify({ caller_id: `+91${freshPhone()}` });
+      const webhook = await post(body, {
+        'content-type': 'application/json',
+        'x-knowlarity-signature': signHex(SECRET, body),
+      });
+      const afterWebhook = resources;
+      const other = await fetch(`${running.url}/sync/knowlarity/backfill`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+        body: '{"from": ',
+      });
+
+      expect([webhook.status, afterWebhook, other.status, resources]).toEqual([200, 0, 400, 1]);
+    } finally {
+      hook.disable();
+    }
   });
 });

@@ -21,27 +21,32 @@
 -- session that sets the setting itself goes uncounted: drift, which the recount corrects, as for
 -- disabled triggers.
 
--- The insert triggers of 0006, skipping the statements of a transaction that has said it counts
--- its own credits (knowlarity.ingest_counts_credits = 'on', set transaction-locally by
--- knowlarity_ingest_batch and knowlarity_ingest_calls around their items). A statement trigger's WHEN is tested once per
--- statement, before the function is called.
+-- The insert triggers of 0006, skipping the statements of a function that counts its own credits
+-- (knowlarity.ingest_counts_credits = 'on', set transaction-locally by knowlarity_ingest_batch
+-- and knowlarity_ingest_calls around their items; not as a function's SET clause, which only a
+-- superuser may give a custom setting, and Supabase's migrations do not run as one). Only the
+-- statements those functions run themselves are skipped: a row that a trigger of the CRM's
+-- inserts in turn (pg_trigger_depth() > 0) is not one of their credits and is counted as before.
+-- A statement trigger's WHEN is tested once per statement, before the function is called.
 create or replace trigger knowlarity_count_leads_insert after insert on leads_master
   referencing new table as knowlarity_rows
   for each statement
-  when (current_setting('knowlarity.ingest_counts_credits', true) is distinct from 'on')
+  when (current_setting('knowlarity.ingest_counts_credits', true) is distinct from 'on'
+        or pg_trigger_depth() > 0)
   execute function knowlarity_count_lead_rows();
 create or replace trigger knowlarity_count_history_insert after insert on lead_sources_history
   referencing new table as knowlarity_rows
   for each statement
-  when (current_setting('knowlarity.ingest_counts_credits', true) is distinct from 'on')
+  when (current_setting('knowlarity.ingest_counts_credits', true) is distinct from 'on'
+        or pg_trigger_depth() > 0)
   execute function knowlarity_count_history_rows();
 
 -- 0008's group commit, with the same guarantees, counting its own credits: its items' inserts
--- are skipped by the count triggers (the setting is transaction-local and cleared before
--- returning; an error undoes it with the rest), and their deltas are written in one insert at the
--- end, from the results that stand. A call is credited when knowlarity_ingest_call inserted a
--- lead ('lead_created') or a history row ('cross_source_duplicate') for it: one credit to the
--- result's sourceId at the call's start time, which that function writes as the row's
+-- are skipped by the count triggers (the setting is transaction-local, put back as the caller
+-- had it before returning; an error undoes it with the rest), and their deltas are written in one
+-- insert at the end, from the results that stand. A call is credited when knowlarity_ingest_call
+-- inserted a lead ('lead_created') or a history row ('cross_source_duplicate') for it: one credit
+-- to the result's sourceId at the call's start time, which that function writes as the row's
 -- received_at (the call's startedAt, or now() when it has none: this same transaction's). One
 -- delta row per (source, time), as 0006's triggers group a statement's rows.
 create or replace function knowlarity_ingest_batch(p_items jsonb, p_rules jsonb default '{}'::jsonb)
@@ -52,6 +57,7 @@ declare
   v_source text;
   v_item jsonb;
   v_position integer;
+  v_caller_counts text := current_setting('knowlarity.ingest_counts_credits', true);
 begin
   for v_source in
     select distinct knowlarity_source_name(nullif(i->'call'->>'srNumber', ''), p_rules)
@@ -88,7 +94,7 @@ begin
       end;
     end loop;
   end;
-  perform set_config('knowlarity.ingest_counts_credits', 'off', true);
+  perform set_config('knowlarity.ingest_counts_credits', coalesce(v_caller_counts, ''), true);
 
   insert into knowlarity_source_count_deltas (source_id, credited_at, delta)
   select (r.result->>'sourceId')::bigint,
@@ -112,6 +118,7 @@ declare
   v_calls jsonb[] := '{}';
   v_item jsonb;
   v_source text;
+  v_caller_counts text := current_setting('knowlarity.ingest_counts_credits', true);
 begin
   for v_source in
     select distinct knowlarity_source_name(nullif(i->'call'->>'srNumber', ''), p_rules)
@@ -138,7 +145,7 @@ begin
       raise;
     end if;
   end;
-  perform set_config('knowlarity.ingest_counts_credits', 'off', true);
+  perform set_config('knowlarity.ingest_counts_credits', coalesce(v_caller_counts, ''), true);
 
   if not p_dry_run then
     insert into knowlarity_source_count_deltas (source_id, credited_at, delta)
