@@ -41,7 +41,8 @@
  * their profiles there; summarise one with `node dist-bench/bench/cpu-profile-summary.js
  * <file>`), BENCH_PG_STATS=1 (the private cluster preloads pg_stat_statements; the costliest
  * statements, nested ones included, are printed after each phase), BENCH_SERVICE_NODE_FLAGS
- * (node flags for the services, e.g. `--max-old-space-size=256`).
+ * (node flags for the services, e.g. `--max-old-space-size=256`, or `--require
+ * <absolute path>/dist-bench/bench/support/event-loop-probe.js`: event-loop delay and GC pauses).
  *
  * Every phase also reports the cores used by the service, the load generator (this process),
  * PostgreSQL (the private cluster's processes) and everything else, read from /proc.
