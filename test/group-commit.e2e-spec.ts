@@ -338,9 +338,7 @@ describeWithServer('group commit through the service (server)', () => {
   it('connections cut while batches are in flight: every delivery is committed and 200, or 503 and absent', async () => {
     running = await start();
     const name = new URL(database.url!).pathname.slice(1);
-    const records = Array.from({ length: 600 }, (_, i) =>
-      record(i % 3 === 0 ? freshPhone() : `99${String(i % 40).padStart(8, '0')}`),
-    );
+    const records: ReturnType<typeof record>[] = [];
     let cutting = true;
     let cuts = 0;
     // A cut every 100–200 ms: several batches are cut, and the service answers between cuts.
@@ -357,9 +355,14 @@ describeWithServer('group commit through the service (server)', () => {
     })();
     const answers: (number | 'no answer')[] = [];
     let next = 0;
+    // At least 600 deliveries, and on until 5 connections were cut: a fast service sends 600
+    // between fewer cuts (3 in one CI run). At most 6,000.
     const sender = async () => {
-      while (next < records.length) {
+      while ((next < 600 || cuts < 5) && next < 6000) {
         const index = next++;
+        records[index] = record(
+          index % 3 === 0 ? freshPhone() : `99${String(index % 40).padStart(8, '0')}`,
+        );
         answers[index] = await post(running!.url, records[index], AbortSignal.timeout(10_000))
           .then(async (response) => {
             await response.arrayBuffer();
@@ -385,7 +388,7 @@ describeWithServer('group commit through the service (server)', () => {
       .filter(({ answer, stored }) =>
         answer === 200 ? !stored : stored || (answer !== 503 && answer !== 'no answer'),
       );
-    expect(cuts).toBeGreaterThan(3);
+    expect(cuts).toBeGreaterThanOrEqual(5);
     expect(wrong).toEqual([]);
     expect(answers.filter((a) => a === 200).length).toBeGreaterThan(records.length / 4);
     expect(answers.filter((a) => a === 503).length).toBeGreaterThan(0);
