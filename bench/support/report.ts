@@ -350,7 +350,7 @@ export function figuresTable(r: Results): string {
     if (r.pglite.idleRssBytes) {
       const idle = r.pglite.idleRssBytes;
       rows.push([
-        'PGlite idle RSS (VmRSS) after start: group commit / INGEST_BATCH_MAX=1',
+        'PGlite idle RSS (VmRSS) 3 s after ready: group commit / INGEST_BATCH_MAX=1',
         `${mib(idle.batching)} / ${mib(idle.unbatched)}`,
       ]);
     }
