@@ -52,6 +52,8 @@ export interface Results {
     peakRssBytes: { batching: number; unbatched: number };
     /** VmRSS of each PGlite service once started (fresh directory, migrated), before any load. */
     idleRssBytes?: { batching: number; unbatched: number };
+    /** The same, read again 25 s after ready, once V8 has shrunk what start-up grew. */
+    settledIdleRssBytes?: { batching: number; unbatched: number };
     /** With BENCH_SERVICE_DIRS: each build's pair (the figures above are the last build's). */
     byBuild?: {
       dir: string;
@@ -259,7 +261,16 @@ function pgliteGoals(pglite: Results['pglite']): Goal[] {
   if (pglite.idleRssBytes) {
     const idle = pglite.idleRssBytes.batching;
     list.push({
-      name: 'PGlite idle RSS after start, group commit',
+      name: 'PGlite idle RSS 3 s after ready, group commit',
+      goal: '≤ 200 MiB',
+      value: mib(idle),
+      met: idle <= 200 * 2 ** 20,
+    });
+  }
+  if (pglite.settledIdleRssBytes) {
+    const idle = pglite.settledIdleRssBytes.batching;
+    list.push({
+      name: 'PGlite idle RSS 25 s after ready, group commit',
       goal: '≤ 200 MiB',
       value: mib(idle),
       met: idle <= 200 * 2 ** 20,
@@ -339,7 +350,14 @@ export function figuresTable(r: Results): string {
     if (r.pglite.idleRssBytes) {
       const idle = r.pglite.idleRssBytes;
       rows.push([
-        'PGlite idle RSS (VmRSS) after start: group commit / INGEST_BATCH_MAX=1',
+        'PGlite idle RSS (VmRSS) 3 s after ready: group commit / INGEST_BATCH_MAX=1',
+        `${mib(idle.batching)} / ${mib(idle.unbatched)}`,
+      ]);
+    }
+    if (r.pglite.settledIdleRssBytes) {
+      const idle = r.pglite.settledIdleRssBytes;
+      rows.push([
+        'PGlite idle RSS (VmRSS) 25 s after ready: group commit / INGEST_BATCH_MAX=1',
         `${mib(idle.batching)} / ${mib(idle.unbatched)}`,
       ]);
     }
