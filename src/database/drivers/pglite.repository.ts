@@ -53,9 +53,10 @@ const WASM_COMPILATION_FLAGS = '--wasm-num-compilation-tasks=1';
  * How much garbage V8 lets old space gather between major GCs while PGlite runs in the process.
  * V8 sets the next major GC's limit from a dynamic factor of up to 4× what survived the last one
  * (4 on a machine with gigabytes of memory); under the webhook load that garbage was most of the
- * peak RSS (a live old space of about 30 MiB, a peak of 315–360 MiB). `--heap-growing-percent=20` fixes the factor at
- * 1.2: in the bench's PGlite phase the peak fell to 244–260 MiB, with major GCs a little more
- * often and no more GC time per request (a major GC here marks about 30 MiB: each is short).
+ * peak RSS (a live old space of about 30 MiB, a peak of 315–360 MiB). `--heap-growing-percent=20`
+ * fixes the factor at 1.2: in the bench's PGlite phase the peak fell to 244–260 MiB, with major
+ * GCs a little more often and no more GC time per request (a major GC here marks about 30 MiB:
+ * each is short).
  * V8 reads the flag at every major GC, so it works set at run time, unlike the start-up flags
  * that size the heap (`--max-old-space-size`, `--max-semi-space-size`). Process-wide, but set
  * only when the embedded database is the driver: the postgres driver keeps Node's sizing.
