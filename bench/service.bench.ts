@@ -637,17 +637,17 @@ async function pglite(): Promise<Results['pglite']> {
     }
     // Idle: every service started, nothing sent yet (each opened a fresh directory and migrated).
     await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
-    const idle = started.map((service) => service.rssBytes());
-    for (const [k, checkout] of checkouts.entries())
-      console.log(
-        `PGlite idle RSS (VmRSS, ${IDLE_SETTLE_MS / 1000} s after ready), ${checkout}: group commit ${mib(idle[2 * k])}, unbatched ${mib(idle[2 * k + 1])}`,
-      );
+    const readIdle = (afterMs: number) => {
+      const rss = started.map((service) => service.rssBytes());
+      for (const [k, checkout] of checkouts.entries())
+        console.log(
+          `PGlite idle RSS (VmRSS, ${afterMs / 1000} s after ready), ${checkout}: group commit ${mib(rss[2 * k])}, unbatched ${mib(rss[2 * k + 1])}`,
+        );
+      return rss;
+    };
+    const idle = readIdle(IDLE_SETTLE_MS);
     await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLED_MS - IDLE_SETTLE_MS));
-    const settled = started.map((service) => service.rssBytes());
-    for (const [k, checkout] of checkouts.entries())
-      console.log(
-        `PGlite idle RSS (VmRSS, ${IDLE_SETTLED_MS / 1000} s after ready), ${checkout}: group commit ${mib(settled[2 * k])}, unbatched ${mib(settled[2 * k + 1])}`,
-      );
+    const settled = readIdle(IDLE_SETTLED_MS);
     for (const t of targets) await warmUp(t, {});
     const byBuild = checkouts.map((dir) => ({
       dir,
