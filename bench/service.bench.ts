@@ -126,6 +126,8 @@ const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROF;
 const SERVICE_NODE_FLAGS = (process.env.BENCH_SERVICE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 /** Preload pg_stat_statements (nested statements too) and print the costliest after each phase. */
 const PG_STATS = process.env.BENCH_PG_STATS === '1';
+/** How many of the costliest statements BENCH_PG_STATS prints. */
+const PG_STATS_TOP = Number(process.env.BENCH_PG_STATS_TOP ?? 8);
 /** Checkouts whose builds (`<dir>/dist/main.js`) run side by side in the builds phase. */
 const SERVICE_DIRS = (process.env.BENCH_SERVICE_DIRS ?? '').split(',').filter(Boolean);
 /** How long a started PGlite service is left alone before its idle RSS is read. */
@@ -745,8 +747,9 @@ async function statementStats(databaseUrl: string): Promise<() => Promise<void>>
         query: string;
       }>(
         `select calls, round(total_exec_time::numeric) as ms, round(mean_exec_time::numeric, 3) as mean,
-                left(regexp_replace(query, '\\s+', ' ', 'g'), 90) as query
-         from pg_stat_statements order by total_exec_time desc limit 8`,
+                left(regexp_replace(query, '\\s+', ' ', 'g'), 110) as query
+         from pg_stat_statements order by total_exec_time desc limit $1`,
+        [PG_STATS_TOP],
       );
       for (const row of rows)
         console.log(

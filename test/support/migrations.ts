@@ -26,6 +26,7 @@ export const SHIPPED_MIGRATIONS = [
   '0016_ingest_write_once.sql',
   '0017_source_details_batch.sql',
   '0018_batch_counts_own_credits.sql',
+  '0019_ingest_statement_costs.sql',
 ];
 
 /** The version each listed file carries in its name. */
