@@ -41,6 +41,22 @@ create or replace trigger knowlarity_count_history_insert after insert on lead_s
         or pg_trigger_depth() > 0)
   execute function knowlarity_count_history_rows();
 
+-- The sources of a batch's or a page's calls, created first and in name order (as 0004 and 0008
+-- did inline), so that concurrent batches take the sources' locks in one global order.
+create or replace function knowlarity_ensure_sources(p_items jsonb, p_rules jsonb)
+returns void language plpgsql set search_path = public as $$
+declare
+  v_source text;
+begin
+  for v_source in
+    select distinct knowlarity_source_name(nullif(i->'call'->>'srNumber', ''), p_rules)
+    from jsonb_array_elements(p_items) i order by 1
+  loop
+    perform knowlarity_source_id(
+      v_source, coalesce(p_rules #>> '{defaultSource,sourceType}', 'knowlarity_call'));
+  end loop;
+end $$;
+
 -- 0008's group commit, with the same guarantees, counting its own credits: its items' inserts
 -- are skipped by the count triggers (the setting is transaction-local, put back as the caller
 -- had it before returning; an error undoes it with the rest), and their deltas are written in one
@@ -54,17 +70,11 @@ returns jsonb language plpgsql set search_path = public as $$
 declare
   v_count integer := jsonb_array_length(p_items);
   v_results jsonb[] := array_fill(null::jsonb, array[v_count]);
-  v_source text;
   v_item jsonb;
   v_position integer;
   v_caller_counts text := current_setting('knowlarity.ingest_counts_credits', true);
 begin
-  for v_source in
-    select distinct knowlarity_source_name(nullif(i->'call'->>'srNumber', ''), p_rules)
-    from jsonb_array_elements(p_items) i order by 1
-  loop
-    perform knowlarity_source_id(v_source, coalesce(p_rules #>> '{defaultSource,sourceType}', 'knowlarity_call'));
-  end loop;
+  perform knowlarity_ensure_sources(p_items, p_rules);
 
   perform set_config('knowlarity.ingest_counts_credits', 'on', true);
   begin
@@ -117,15 +127,9 @@ declare
   v_results jsonb[] := '{}';
   v_calls jsonb[] := '{}';
   v_item jsonb;
-  v_source text;
   v_caller_counts text := current_setting('knowlarity.ingest_counts_credits', true);
 begin
-  for v_source in
-    select distinct knowlarity_source_name(nullif(i->'call'->>'srNumber', ''), p_rules)
-    from jsonb_array_elements(p_items) i order by 1
-  loop
-    perform knowlarity_source_id(v_source, coalesce(p_rules #>> '{defaultSource,sourceType}', 'knowlarity_call'));
-  end loop;
+  perform knowlarity_ensure_sources(p_items, p_rules);
 
   perform set_config('knowlarity.ingest_counts_credits', 'on', true);
   begin
