@@ -21,48 +21,27 @@
 -- session that sets the setting itself goes uncounted: drift, which the recount corrects, as for
 -- disabled triggers.
 
--- The insert triggers of 0006, skipping the statements of a function that counts its own credits
--- (knowlarity.ingest_counts_credits = 'on', set transaction-locally by knowlarity_ingest_batch
--- and knowlarity_ingest_calls around their items; not as a function's SET clause, which only a
--- superuser may give a custom setting, and Supabase's migrations do not run as one). Only the
--- statements those functions run themselves are skipped: a row that a trigger of the CRM's
--- inserts in turn (pg_trigger_depth() > 0) is not one of their credits and is counted as before.
--- A statement trigger's WHEN is tested once per statement, before the function is called.
+-- The insert triggers of 0006, skipping the statements of a transaction that has said it counts
+-- its own credits (knowlarity.ingest_counts_credits = 'on', set transaction-locally by
+-- knowlarity_ingest_batch and knowlarity_ingest_calls around their items). A statement trigger's WHEN is tested once per
+-- statement, before the function is called.
 create or replace trigger knowlarity_count_leads_insert after insert on leads_master
   referencing new table as knowlarity_rows
   for each statement
-  when (current_setting('knowlarity.ingest_counts_credits', true) is distinct from 'on'
-        or pg_trigger_depth() > 0)
+  when (current_setting('knowlarity.ingest_counts_credits', true) is distinct from 'on')
   execute function knowlarity_count_lead_rows();
 create or replace trigger knowlarity_count_history_insert after insert on lead_sources_history
   referencing new table as knowlarity_rows
   for each statement
-  when (current_setting('knowlarity.ingest_counts_credits', true) is distinct from 'on'
-        or pg_trigger_depth() > 0)
+  when (current_setting('knowlarity.ingest_counts_credits', true) is distinct from 'on')
   execute function knowlarity_count_history_rows();
 
--- The sources of a batch's or a page's calls, created first and in name order (as 0004 and 0008
--- did inline), so that concurrent batches take the sources' locks in one global order.
-create or replace function knowlarity_ensure_sources(p_items jsonb, p_rules jsonb)
-returns void language plpgsql set search_path = public as $$
-declare
-  v_source text;
-begin
-  for v_source in
-    select distinct knowlarity_source_name(nullif(i->'call'->>'srNumber', ''), p_rules)
-    from jsonb_array_elements(p_items) i order by 1
-  loop
-    perform knowlarity_source_id(
-      v_source, coalesce(p_rules #>> '{defaultSource,sourceType}', 'knowlarity_call'));
-  end loop;
-end $$;
-
 -- 0008's group commit, with the same guarantees, counting its own credits: its items' inserts
--- are skipped by the count triggers (the setting is transaction-local, put back as the caller
--- had it before returning; an error undoes it with the rest), and their deltas are written in one
--- insert at the end, from the results that stand. A call is credited when knowlarity_ingest_call
--- inserted a lead ('lead_created') or a history row ('cross_source_duplicate') for it: one credit
--- to the result's sourceId at the call's start time, which that function writes as the row's
+-- are skipped by the count triggers (the setting is transaction-local and cleared before
+-- returning; an error undoes it with the rest), and their deltas are written in one insert at the
+-- end, from the results that stand. A call is credited when knowlarity_ingest_call inserted a
+-- lead ('lead_created') or a history row ('cross_source_duplicate') for it: one credit to the
+-- result's sourceId at the call's start time, which that function writes as the row's
 -- received_at (the call's startedAt, or now() when it has none: this same transaction's). One
 -- delta row per (source, time), as 0006's triggers group a statement's rows.
 create or replace function knowlarity_ingest_batch(p_items jsonb, p_rules jsonb default '{}'::jsonb)
@@ -70,11 +49,16 @@ returns jsonb language plpgsql set search_path = public as $$
 declare
   v_count integer := jsonb_array_length(p_items);
   v_results jsonb[] := array_fill(null::jsonb, array[v_count]);
+  v_source text;
   v_item jsonb;
   v_position integer;
-  v_caller_counts text := current_setting('knowlarity.ingest_counts_credits', true);
 begin
-  perform knowlarity_ensure_sources(p_items, p_rules);
+  for v_source in
+    select distinct knowlarity_source_name(nullif(i->'call'->>'srNumber', ''), p_rules)
+    from jsonb_array_elements(p_items) i order by 1
+  loop
+    perform knowlarity_source_id(v_source, coalesce(p_rules #>> '{defaultSource,sourceType}', 'knowlarity_call'));
+  end loop;
 
   perform set_config('knowlarity.ingest_counts_credits', 'on', true);
   begin
@@ -104,7 +88,7 @@ begin
       end;
     end loop;
   end;
-  perform set_config('knowlarity.ingest_counts_credits', coalesce(v_caller_counts, ''), true);
+  perform set_config('knowlarity.ingest_counts_credits', 'off', true);
 
   insert into knowlarity_source_count_deltas (source_id, credited_at, delta)
   select (r.result->>'sourceId')::bigint,
@@ -127,9 +111,14 @@ declare
   v_results jsonb[] := '{}';
   v_calls jsonb[] := '{}';
   v_item jsonb;
-  v_caller_counts text := current_setting('knowlarity.ingest_counts_credits', true);
+  v_source text;
 begin
-  perform knowlarity_ensure_sources(p_items, p_rules);
+  for v_source in
+    select distinct knowlarity_source_name(nullif(i->'call'->>'srNumber', ''), p_rules)
+    from jsonb_array_elements(p_items) i order by 1
+  loop
+    perform knowlarity_source_id(v_source, coalesce(p_rules #>> '{defaultSource,sourceType}', 'knowlarity_call'));
+  end loop;
 
   perform set_config('knowlarity.ingest_counts_credits', 'on', true);
   begin
@@ -149,7 +138,7 @@ begin
       raise;
     end if;
   end;
-  perform set_config('knowlarity.ingest_counts_credits', coalesce(v_caller_counts, ''), true);
+  perform set_config('knowlarity.ingest_counts_credits', 'off', true);
 
   if not p_dry_run then
     insert into knowlarity_source_count_deltas (source_id, credited_at, delta)

@@ -27,6 +27,7 @@ export const SHIPPED_MIGRATIONS = [
   '0017_source_details_batch.sql',
   '0018_batch_counts_own_credits.sql',
   '0019_ingest_statement_costs.sql',
+  '0020_batch_counts_fixes_reapplied.sql',
 ];
 
 /** The version each listed file carries in its name. */
