@@ -64,8 +64,10 @@ describe('npm run sync (CLI)', () => {
         KNOWLARITY_SR_API_KEY: simulator.srApiKey,
         KNOWLARITY_BASE_URL: simulator.baseUrl,
         KNOWLARITY_BACKFILL_CHUNK_MINUTES: '360',
-        // The killed process keeps the lease until it expires; the next run waits that long.
-        KNOWLARITY_LEASE_SECONDS: '3',
+        // The killed process keeps the lease until it expires; the next run waits that long. Long
+        // enough that the next run, started right after the kill, still finds it held even when a
+        // busy machine takes seconds to open the data dir (3 s was not, once, in CI).
+        KNOWLARITY_LEASE_SECONDS: '15',
       },
     });
     // stdout carries the result (JSON) alone; logs and the progress bar go to stderr.
