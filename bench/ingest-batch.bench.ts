@@ -67,7 +67,11 @@ async function main(): Promise<void> {
   let serverUrl = process.env.BENCH_DATABASE_URL;
   let postmaster = Number(process.env.BENCH_POSTMASTER_PID ?? 0);
   if (!serverUrl) {
-    cluster = await startPostgresCluster();
+    cluster = await startPostgresCluster(
+      PG_STATS
+        ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all']
+        : [],
+    );
     serverUrl = cluster.url;
     postmaster = cluster.pid;
   }

@@ -6,7 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { BatchIngestItem, LeadSyncRepository } from '../src/database/lead-sync.repository';
+import {
+  BatchIngestItem,
+  IngestResult,
+  LeadSyncRepository,
+} from '../src/database/lead-sync.repository';
 import { PostgresRepository } from '../src/database/drivers/postgres.repository';
 import { StorageError } from '../src/database/storage.errors';
 import { formatIst } from '../src/knowlarity/times';
@@ -131,6 +135,50 @@ describeOnEveryTarget(
         .sort();
       expect(kept.map((row) => row.call_id)).toEqual(committed);
       expect(deliveries.map((row) => row.call_id)).toEqual(committed);
+    });
+
+    it('gives each item the id of its own delivery row; a replay of a purged delivery fails alone', async () => {
+      const [{ id: purged }] = await db.database.sql<{ id: number }>(
+        `insert into webhook_deliveries (method, http_status) values ('POST', 200) returning id::int`,
+      );
+      await db.database.sql('delete from webhook_deliveries where id = $1', [purged]);
+      const calls = [freshPhone(), freshPhone(), freshPhone(), freshPhone()].map((p) =>
+        makeCall(p),
+      );
+      const items: BatchIngestItem[] = calls.map((call, index) => ({
+        call,
+        arrivalPath: index === 1 ? 'replay' : 'webhook',
+        raw: null,
+        delivery: {
+          ...delivery(`own-${call.callId}`),
+          ...(index === 1 ? { replayOf: purged } : {}),
+        },
+      }));
+
+      const entries = await db.repository.ingestBatch(items, testRules);
+
+      expect(entries.map((e) => ('error' in e ? e.error.code : e.outcome))).toEqual([
+        'lead_created',
+        '23503',
+        'lead_created',
+        'lead_created',
+      ]);
+      const stored = await db.database.sql<{ id: number; request_id: string; call_id: string }>(
+        `select id::int, request_id, call_id from webhook_deliveries
+         where call_id = any($1) and outcome = 'lead_created'`,
+        [calls.map((call) => call.callId)],
+      );
+      const byId = new Map(stored.map((row) => [row.id, row]));
+      expect(stored).toHaveLength(3);
+      for (const index of [0, 2, 3]) {
+        const { deliveryId } = entries[index] as IngestResult;
+        const callId = calls[index].callId;
+        expect(byId.get(deliveryId!)).toEqual({
+          id: deliveryId,
+          request_id: `own-${callId}`,
+          call_id: callId,
+        });
+      }
     });
   },
   { freshFor: 'suite' },

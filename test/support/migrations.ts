@@ -28,6 +28,7 @@ export const SHIPPED_MIGRATIONS = [
   '0018_batch_counts_own_credits.sql',
   '0019_ingest_statement_costs.sql',
   '0020_batch_counts_fixes_reapplied.sql',
+  '0021_batch_deliveries_lean_locks.sql',
 ];
 
 /** The version each listed file carries in its name. */
