@@ -67,7 +67,7 @@ describe('npm run sync (CLI)', () => {
         // The killed process keeps the lease until it expires; the next run waits that long. Long
         // enough that the next run, started right after the kill, still finds it held even when a
         // busy machine takes seconds to open the data dir (3 s was not, once, in CI).
-        KNOWLARITY_LEASE_SECONDS: '15',
+        KNOWLARITY_LEASE_SECONDS: '8',
       },
     });
     // stdout carries the result (JSON) alone; logs and the progress bar go to stderr.
