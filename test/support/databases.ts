@@ -51,19 +51,23 @@ export const serverUrl = process.env.TEST_DATABASE_URL;
 /** `describe` for suites that need the PostgreSQL server; CI always sets TEST_DATABASE_URL. */
 export const describeWithServer = serverUrl ? describe : describe.skip;
 
+/** A short name for `parts`: what a cached database was made from. */
+function digestOf(...parts: string[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** The migrations this build ships, as one string that changes when any of them does. */
+const migrationSet = () =>
+  loadMigrations()
+    .map((m) => m.checksum)
+    .join(',');
+
 // Creating a PGlite data dir runs initdb (seconds); loading a dumped one takes a fraction of
 // that. The dump is cached per migration set, so every suite starts from a migrated database.
 function pgliteDumpPath(migrated: boolean): string {
-  const digest = createHash('sha256')
-    .update(
-      migrated
-        ? loadMigrations()
-            .map((m) => m.checksum)
-            .join(',')
-        : 'empty',
-    )
-    .digest('hex')
-    .slice(0, 16);
+  const digest = digestOf(migrated ? migrationSet() : 'empty');
   return join(tmpdir(), `knowlarity-lead-sync-pglite-${digest}.tar.gz`);
 }
 
@@ -128,16 +132,7 @@ async function migratedTemplate(admin: Client): Promise<string> {
      where rolname = any($1)`,
     [SUPABASE_ROLES],
   );
-  const digest = createHash('sha256')
-    .update(
-      loadMigrations()
-        .map((m) => m.checksum)
-        .join(','),
-    )
-    .update(`roles:${rows[0].roles ?? ''}`)
-    .digest('hex')
-    .slice(0, 16);
-  const name = `kls_template_${digest}`;
+  const name = `kls_template_${digestOf(migrationSet(), `roles:${rows[0].roles ?? ''}`)}`;
   const exists = async () =>
     (await admin.query('select 1 from pg_database where datname = $1', [name])).rowCount === 1;
   if (await exists()) return name;
