@@ -43,7 +43,10 @@
  * <file>`), BENCH_PG_STATS=1 (the private cluster preloads pg_stat_statements; the costliest
  * statements, nested ones included, are printed after each phase), BENCH_SERVICE_NODE_FLAGS
  * (node flags for the services, e.g. `--max-old-space-size=256`, or `--require
- * <absolute path>/dist-bench/bench/support/event-loop-probe.js`: event-loop delay and GC pauses).
+ * <absolute path>/dist-bench/bench/support/event-loop-probe.js`: event-loop delay and GC pauses),
+ * BENCH_PG_SETTINGS (`name=value ...` for the private cluster), BENCH_PG_PRIME_WAL_SEGMENTS (64:
+ * WAL segments recycled before the run, see support/postgres-cluster.ts; 0: none),
+ * BENCH_LATENCY_DUMP (a directory: every round writes each request's start and latency there).
  *
  * Every phase also reports the cores used by the service, the load generator (this process),
  * PostgreSQL (the private cluster's processes) and everything else, read from /proc.
@@ -128,6 +131,8 @@ const POOL_SIZE = process.env.BENCH_POOL_SIZE ?? '10';
 const SKIP = new Set((process.env.BENCH_SKIP ?? 'ceiling,lookup').split(',').filter(Boolean));
 const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROF;
 /** Node flags for the service processes, e.g. `--max-old-space-size=256` (as in a 512 MB container). */
+/** BENCH_PG_SETTINGS: `name=value` pairs, space-separated, for the bench's own cluster. */
+const PG_SETTINGS = (process.env.BENCH_PG_SETTINGS ?? '').split(' ').filter(Boolean);
 const SERVICE_NODE_FLAGS = (process.env.BENCH_SERVICE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 /** Preload pg_stat_statements (nested statements too) and print the costliest after each phase. */
 const PG_STATS = process.env.BENCH_PG_STATS === '1';
@@ -215,11 +220,12 @@ async function main(): Promise<void> {
   let cluster: PostgresCluster | undefined;
   let serverUrl = process.env.BENCH_DATABASE_URL;
   if (!serverUrl) {
-    cluster = await startPostgresCluster(
-      PG_STATS
+    cluster = await startPostgresCluster([
+      ...(PG_STATS
         ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all']
-        : [],
-    );
+        : []),
+      ...PG_SETTINGS,
+    ]);
     serverUrl = cluster.url;
   }
   // On a server the bench did not start, PostgreSQL's CPU time lands in "other".

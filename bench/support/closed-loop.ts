@@ -1,4 +1,6 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection, Socket } from 'node:net';
+import { join } from 'node:path';
 import { CpuShares, cpuShares, CpuSnapshot } from './cpu-usage';
 
 /** What one request came to: `ok` false counts as an error; `outcome` is tallied. */
@@ -39,6 +41,20 @@ export interface SlowRequest {
 const SLOWEST_KEPT = 5;
 
 /**
+ * BENCH_LATENCY_DUMP: a directory where every closed loop writes each measured request's start
+ * (ms into the round) and latency, one per line, to see whether the slow ones come together.
+ */
+const LATENCY_DUMP_DIR = process.env.BENCH_LATENCY_DUMP;
+let dumpsWritten = 0;
+
+function dumpTimeline(connections: number, timeline: string[]): void {
+  dumpsWritten += 1;
+  const file = join(LATENCY_DUMP_DIR!, `round-${dumpsWritten}-c${connections}.txt`);
+  mkdirSync(LATENCY_DUMP_DIR!, { recursive: true });
+  writeFileSync(file, timeline.join('\n') + '\n');
+}
+
+/**
  * `connections` closed loops calling `once(loop)` back to back (the next request leaves when the
  * previous answer arrives): `warmUpSeconds` unmeasured, then `seconds` measured. A request counts
  * when it completes inside the measured window, so the throughput is exact whatever was in
@@ -52,6 +68,7 @@ export async function closedLoop(
   cpu?: () => CpuSnapshot,
 ): Promise<LoadResult> {
   const latencies: number[] = [];
+  const timeline: string[] = [];
   const outcomes: Record<string, number> = {};
   let errors = 0;
   const start = performance.now();
@@ -70,6 +87,8 @@ export async function closedLoop(
       const ended = performance.now();
       if (ended < measureFrom || ended > measureTo) continue;
       latencies.push(ended - began);
+      if (LATENCY_DUMP_DIR)
+        timeline.push(`${(began - start).toFixed(1)} ${(ended - began).toFixed(1)}`);
       if (!attempt.ok) errors += 1;
       const key = attempt.outcome ?? (attempt.ok ? 'ok' : 'error');
       keepSlowest(slowest, {
@@ -93,6 +112,7 @@ export async function closedLoop(
     : [];
   await Promise.all(Array.from({ length: connections }, (_, loop) => run(loop)));
   timers.forEach(clearTimeout);
+  if (LATENCY_DUMP_DIR) dumpTimeline(connections, timeline);
   return {
     connections,
     seconds,
