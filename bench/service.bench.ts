@@ -95,6 +95,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARM_UP_SECONDS = Number(process.env.BENCH_WARM_UP_SECONDS ?? 2);
 /** A fresh server process runs this long at 64 connections first, so its JIT is warm. */
 const SERVICE_WARM_UP_SECONDS = Number(process.env.BENCH_SERVICE_WARM_UP_SECONDS ?? 5);
+/** Each server database is analyzed after its warm-up (see warmUp). */
+const ANALYZE_AFTER_WARM_UP = process.env.BENCH_ANALYZE !== '0';
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '16,64,256').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 /** Rounds with and without the source-count maintenance, alternating (on, off, on, …). */
@@ -193,6 +195,8 @@ interface Target {
   batches?: () => Promise<{ transactions: number; calls: number }>;
   /** Runs before each of the target's rounds (e.g. switching the source counts). */
   beforeRound?: () => Promise<void>;
+  /** Its database on the server (none for PGlite and the floors). */
+  databaseUrl?: string;
 }
 
 async function main(): Promise<void> {
@@ -338,6 +342,7 @@ function target(name: string, server: RunningService, databaseUrl: string): Targ
   return {
     name,
     server,
+    databaseUrl,
     mix: new WebhookMix(WEBHOOK_PATH, MIX_FIRST_PHONE),
     batches: name === 'naive' ? undefined : () => batchesOf(server),
     duplicateLeads: async () =>
@@ -426,8 +431,18 @@ async function batchesOf(server: RunningService): Promise<{ transactions: number
   };
 }
 
+/**
+ * The warm-up, then statistics for the tables it filled. Every table of a bench database starts
+ * empty, and a plan made for an empty table without statistics can pick the wrong index (the
+ * missed-call queue's look-up by phone walked a partial index led by the time instead of the
+ * unique index on the phone, 10x slower and growing with the queue) and keep it: each connection
+ * caches its plans until ANALYZE invalidates them. On a server in use, autovacuum analyzes a
+ * table after 10% of it changes, about a minute apart at most, so steady state has statistics;
+ * here it might come in the middle of a round. BENCH_ANALYZE=0 leaves it to autovacuum.
+ */
 async function warmUp(t: Target, groups: Record<string, ProcessGroup>): Promise<void> {
   await webhook(t, GOAL_CONNECTIONS, SERVICE_WARM_UP_SECONDS, 0, groups);
+  if (t.databaseUrl && ANALYZE_AFTER_WARM_UP) await runStatement(t.databaseUrl, 'analyze');
 }
 
 async function webhook(
