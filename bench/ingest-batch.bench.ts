@@ -18,7 +18,7 @@
  * supabase/migrations is the base), BENCH_BATCH_COUNTS=both (each checkout twice: with the
  * source-count maintenance and with all of it switched off, see switchCountsOff; four
  * databases in alternating rounds),
- * BENCH_DATABASE_URL (a server whose postmaster runs on this machine; else a private cluster),
+ * BENCH_ANALYZE=0 (no ANALYZE after the warm-up), BENCH_DATABASE_URL (a server whose postmaster runs on this machine; else a private cluster),
  * BENCH_POSTMASTER_PID (that server's postmaster, for the CPU figures).
  */
 import { randomBytes } from 'node:crypto';
@@ -50,6 +50,8 @@ const WARM_DELIVERIES = Number(process.env.BENCH_BATCH_WARM_DELIVERIES ?? 4000);
 /** Prints each database's costliest statements (nested included) after the rounds. */
 const PG_STATS = process.env.BENCH_PG_STATS === '1';
 const COUNTS_BOTH = process.env.BENCH_BATCH_COUNTS === 'both';
+/** BENCH_ANALYZE=0: no ANALYZE after the warm-up, statistics left to autovacuum. */
+const ANALYZE_AFTER_WARM_UP = process.env.BENCH_ANALYZE !== '0';
 const RULES = parseIngestConfig({
   KNOWLARITY_NUMBER_SOURCES: `${SECONDARY_SR}=${SECOND_SOURCE}`,
 }).rules;
@@ -116,6 +118,8 @@ async function main(): Promise<void> {
     }
     for (const target of targets) {
       for (let sent = 0; sent < WARM_DELIVERIES; sent += SIZE) await batch(target, 0);
+      // Statistics, as on a server in use (see warmUp in service.bench.ts).
+      if (ANALYZE_AFTER_WARM_UP) await runStatement(target.url, 'analyze');
     }
     if (PG_STATS)
       for (const target of targets) {
