@@ -46,7 +46,8 @@
  * <absolute path>/dist-bench/bench/support/event-loop-probe.js`: event-loop delay and GC pauses),
  * BENCH_PG_SETTINGS (`name=value ...` for the private cluster), BENCH_PG_PRIME_WAL_SEGMENTS (64:
  * WAL segments recycled before the run, see support/postgres-cluster.ts; 0: none),
- * BENCH_LATENCY_DUMP (a directory: every round writes each request's start and latency there).
+ * BENCH_LATENCY_DUMP (a directory: every round writes each request's start and latency there),
+ * BENCH_SERVICE_ENV (`NAME=value ...` for every service run, e.g. INGEST_BATCHES_IN_FLIGHT=5).
  *
  * Every phase also reports the cores used by the service, the load generator (this process),
  * PostgreSQL (the private cluster's processes) and everything else, read from /proc.
@@ -182,6 +183,13 @@ const SERVICE_ENV = {
   SOURCE_COUNTS_RECOUNT_AT: 'off',
   KNOWLARITY_POLL_ENABLED: 'false',
   DATABASE_POOL_SIZE: POOL_SIZE,
+  // BENCH_SERVICE_ENV: `NAME=value ...` added to every service run.
+  ...Object.fromEntries(
+    (process.env.BENCH_SERVICE_ENV ?? '')
+      .split(' ')
+      .filter(Boolean)
+      .map((pair) => [pair.split('=')[0], pair.split('=').slice(1).join('=')]),
+  ),
 };
 const UNBATCHED = { INGEST_BATCH_MAX: '1' };
 
