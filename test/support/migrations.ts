@@ -29,6 +29,7 @@ export const SHIPPED_MIGRATIONS = [
   '0019_ingest_statement_costs.sql',
   '0020_batch_counts_fixes_reapplied.sql',
   '0021_batch_deliveries_lean_locks.sql',
+  '0022_phone_leads_one_range.sql',
 ];
 
 /** The version each listed file carries in its name. */
