@@ -18,7 +18,8 @@
  * supabase/migrations is the base), BENCH_BATCH_COUNTS=both (each checkout twice: with the
  * source-count maintenance and with all of it switched off, see switchCountsOff; four
  * databases in alternating rounds),
- * BENCH_ANALYZE=0 (no ANALYZE after the warm-up), BENCH_DATABASE_URL (a server whose postmaster runs on this machine; else a private cluster),
+ * BENCH_ANALYZE=0 (no ANALYZE after the warm-up),
+ * BENCH_DATABASE_URL (a server whose postmaster runs on this machine; else a private cluster),
  * BENCH_POSTMASTER_PID (that server's postmaster, for the CPU figures).
  */
 import { randomBytes } from 'node:crypto';

@@ -133,9 +133,9 @@ const BACKFILL_ROUNDS = Number(process.env.BENCH_BACKFILL_ROUNDS ?? 2);
 const POOL_SIZE = process.env.BENCH_POOL_SIZE ?? '10';
 const SKIP = new Set((process.env.BENCH_SKIP ?? 'ceiling,lookup').split(',').filter(Boolean));
 const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROF;
-/** Node flags for the service processes, e.g. `--max-old-space-size=256` (as in a 512 MB container). */
 /** BENCH_PG_SETTINGS: `name=value` pairs, space-separated, for the bench's own cluster. */
 const PG_SETTINGS = (process.env.BENCH_PG_SETTINGS ?? '').split(' ').filter(Boolean);
+/** Node flags for the service processes, e.g. `--max-old-space-size=256` (as in a 512 MB container). */
 const SERVICE_NODE_FLAGS = (process.env.BENCH_SERVICE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 /** Preload pg_stat_statements (nested statements too) and print the costliest after each phase. */
 const PG_STATS = process.env.BENCH_PG_STATS === '1';
@@ -445,8 +445,9 @@ async function batchesOf(server: RunningService): Promise<{ transactions: number
  * missed-call queue's look-up by phone walked a partial index led by the time instead of the
  * unique index on the phone, 10x slower and growing with the queue) and keep it: each connection
  * caches its plans until ANALYZE invalidates them. On a server in use, autovacuum analyzes a
- * table after 10% of it changes, about a minute apart at most, so steady state has statistics;
- * here it might come in the middle of a round. BENCH_ANALYZE=0 leaves it to autovacuum.
+ * table once about a tenth of it has changed (it visits each database about once a minute), so
+ * steady state has statistics; here the first would come in the middle of a round.
+ * BENCH_ANALYZE=0 leaves it to autovacuum.
  */
 async function warmUp(t: Target, groups: Record<string, ProcessGroup>): Promise<void> {
   await webhook(t, GOAL_CONNECTIONS, SERVICE_WARM_UP_SECONDS, 0, groups);
