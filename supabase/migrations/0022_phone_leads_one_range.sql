@@ -11,8 +11,9 @@
 -- alternate (that lead's primary number would be in the group), so the phone's leads are
 -- exactly the leads whose primary number it is, and they are read from that index alone. Any
 -- other group reads knowlarity_phone_leads as before. The rules, outcomes, rows, locks and lock
--- order are those of 0016. As before, the group is read before the phone's locks are taken; a
--- CRM edit of an alternate number between the two is no more serialised than it was.
+-- order are those of 0016. The group is read before the phone's locks are taken, as before: if
+-- the CRM makes this phone another lead's alternate number in between, this call does not see
+-- that lead (0016 read it, but without its number's lock); the next call of the phone does.
 --
 -- knowlarity_ingest_call is 0016's function with that one change.
 
