@@ -141,8 +141,26 @@ const SERVICE_NODE_FLAGS = (process.env.BENCH_SERVICE_NODE_FLAGS ?? '').split(' 
 const PG_STATS = process.env.BENCH_PG_STATS === '1';
 /** How many of the costliest statements BENCH_PG_STATS prints. */
 const PG_STATS_TOP = Number(process.env.BENCH_PG_STATS_TOP ?? 8);
-/** Checkouts whose builds (`<dir>/dist/main.js`) run side by side in the builds phase. */
-const SERVICE_DIRS = (process.env.BENCH_SERVICE_DIRS ?? '').split(',').filter(Boolean);
+/**
+ * Checkouts whose builds (`<dir>/dist/main.js`) run side by side in the builds phase. After its
+ * directory an entry may name node flags and settings for that build alone
+ * (`<dir> --max-semi-space-size=32 INGEST_BATCHES_IN_FLIGHT=2`), added to
+ * BENCH_SERVICE_NODE_FLAGS and BENCH_SERVICE_ENV: one build compared under two settings.
+ */
+const SERVICE_BUILDS = (process.env.BENCH_SERVICE_DIRS ?? '')
+  .split(',')
+  .filter((entry) => entry.trim() !== '')
+  .map((entry) => {
+    const [dir, ...extras] = entry.trim().split(/\s+/);
+    const nodeFlags = extras.filter((extra) => extra.startsWith('-'));
+    const env = Object.fromEntries(
+      extras
+        .filter((extra) => !extra.startsWith('-'))
+        .map((pair) => [pair.split('=')[0], pair.split('=').slice(1).join('=')]),
+    );
+    return { dir, nodeFlags, env, label: entry.trim() };
+  });
+const SERVICE_DIRS = SERVICE_BUILDS.map((build) => build.dir);
 /** How long a started PGlite service is left alone before its idle RSS is read. */
 const IDLE_SETTLE_MS = 3000;
 /**
@@ -503,13 +521,17 @@ async function builds(
 ): Promise<NonNullable<Results['builds']>> {
   const started: Target[] = [];
   try {
-    for (const [index, dir] of SERVICE_DIRS.entries()) {
+    for (const [index, { dir, nodeFlags, env, label }] of SERVICE_BUILDS.entries()) {
       const databaseUrl = await newDatabase();
       const server = await startService(
-        { ...SERVICE_ENV, DATABASE_DRIVER: 'postgres', DATABASE_URL: databaseUrl },
-        { cwd: dir, cpuProfileDir: CPU_PROFILE_DIR, nodeFlags: SERVICE_NODE_FLAGS },
+        { ...SERVICE_ENV, ...env, DATABASE_DRIVER: 'postgres', DATABASE_URL: databaseUrl },
+        {
+          cwd: dir,
+          cpuProfileDir: CPU_PROFILE_DIR,
+          nodeFlags: [...SERVICE_NODE_FLAGS, ...nodeFlags],
+        },
       );
-      console.log(`build ${index + 1}: ${dir} (pid ${server.child.pid})`);
+      console.log(`build ${index + 1}: ${label} (pid ${server.child.pid})`);
       started.push({ ...target('service', server, databaseUrl), name: `build ${index + 1}` });
     }
     for (const floor of FLOORS) {
@@ -677,18 +699,33 @@ async function backfill(
  * build, all in one alternation; the result is the last build's, and `byBuild` has every build's.
  */
 async function pglite(): Promise<Results['pglite']> {
-  const checkouts = SERVICE_DIRS.length > 0 ? SERVICE_DIRS : [ROOT];
+  const builds =
+    SERVICE_BUILDS.length > 0
+      ? SERVICE_BUILDS
+      : [{ dir: ROOT, nodeFlags: [], env: {}, label: ROOT }];
+  const checkouts = builds.map((build) => build.label);
   const dirs: string[] = [];
   const started: RunningService[] = [];
   try {
     const targets: Target[] = [];
-    for (const checkout of checkouts) {
+    for (const [b, build] of builds.entries()) {
+      const checkout = checkouts[b];
       for (const [index, extraEnv] of [{}, UNBATCHED].entries()) {
         const dir = mkdtempSync(join(tmpdir(), 'kls-bench-pglite-'));
         dirs.push(dir);
         const server = await startService(
-          { ...SERVICE_ENV, ...extraEnv, DATABASE_DRIVER: 'pglite', PGLITE_DATA_DIR: dir },
-          { cwd: checkout, nodeFlags: SERVICE_NODE_FLAGS, readyTimeoutMs: 120_000 },
+          {
+            ...SERVICE_ENV,
+            ...build.env,
+            ...extraEnv,
+            DATABASE_DRIVER: 'pglite',
+            PGLITE_DATA_DIR: dir,
+          },
+          {
+            cwd: build.dir,
+            nodeFlags: [...SERVICE_NODE_FLAGS, ...build.nodeFlags],
+            readyTimeoutMs: 120_000,
+          },
         );
         started.push(server);
         const kind = index === 0 ? 'group commit' : 'INGEST_BATCH_MAX=1';
