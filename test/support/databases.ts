@@ -149,11 +149,38 @@ async function migratedTemplate(admin: Client): Promise<string> {
       await pool.end();
     }
     await admin.query(`alter database ${building} rename to ${name}`);
+    await dropStaleTemplates(admin);
     return name;
   } finally {
     await admin.query('select pg_advisory_unlock(hashtext($1))', [name]);
   }
 }
+
+/** Templates kept on the server: two checkouts' worth (each makes one without, one with roles). */
+const TEMPLATES_KEPT = 4;
+
+/**
+ * Drops all but the newest TEMPLATES_KEPT templates (by oid, which grows with each new
+ * database), run when a new one was made: every change to the migrations makes one, about 9 MB
+ * each, which would otherwise stay on the server for good. A template being built (`_building`)
+ * is someone's work in progress and is left alone. A copy running from a template holds a lock
+ * the drop waits for; a process that found the template just before it went rebuilds it
+ * (createServerDatabase). Best effort: a template that cannot be dropped now is dropped later.
+ */
+async function dropStaleTemplates(admin: Client): Promise<void> {
+  const { rows } = await admin.query<{ datname: string }>(
+    `select datname from pg_database
+     where datname like 'kls\\_template\\_%' and datname not like '%\\_building'
+     order by oid desc offset $1`,
+    [TEMPLATES_KEPT],
+  );
+  for (const { datname } of rows) {
+    await admin.query(`drop database if exists ${datname}`).catch(() => undefined);
+  }
+}
+
+/** PostgreSQL's invalid_catalog_name: here, a template dropped after it was found. */
+const NO_SUCH_DATABASE = '3D000';
 
 /** A fresh database on the PostgreSQL server (dropped by close), optionally migrated. */
 export async function createServerDatabase(options: { migrated?: boolean } = {}) {
@@ -162,8 +189,16 @@ export async function createServerDatabase(options: { migrated?: boolean } = {})
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   try {
-    const template = options.migrated === false ? 'template1' : await migratedTemplate(admin);
-    await admin.query(`create database ${name} template ${template}`);
+    if (options.migrated === false) {
+      await admin.query(`create database ${name} template template1`);
+    } else {
+      await admin
+        .query(`create database ${name} template ${await migratedTemplate(admin)}`)
+        .catch(async (error: { code?: string }) => {
+          if (error.code !== NO_SUCH_DATABASE) throw error;
+          await admin.query(`create database ${name} template ${await migratedTemplate(admin)}`);
+        });
+    }
   } finally {
     await admin.end();
   }
