@@ -153,13 +153,16 @@ const SERVICE_BUILDS = (process.env.BENCH_SERVICE_DIRS ?? '')
   .map((entry) => {
     const [dir, ...extras] = entry.trim().split(/\s+/);
     const nodeFlags = extras.filter((extra) => extra.startsWith('-'));
-    const env = Object.fromEntries(
-      extras
-        .filter((extra) => !extra.startsWith('-'))
-        .map((pair) => [pair.split('=')[0], pair.split('=').slice(1).join('=')]),
-    );
+    const env = settingsOf(extras.filter((extra) => !extra.startsWith('-')));
     return { dir, nodeFlags, env, label: entry.trim() };
   });
+
+/** `NAME=value` pairs as environment variables (a value may itself hold `=`). */
+function settingsOf(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => [pair.split('=')[0], pair.split('=').slice(1).join('=')]),
+  );
+}
 const SERVICE_DIRS = SERVICE_BUILDS.map((build) => build.dir);
 /** How long a started PGlite service is left alone before its idle RSS is read. */
 const IDLE_SETTLE_MS = 3000;
@@ -202,12 +205,7 @@ const SERVICE_ENV = {
   KNOWLARITY_POLL_ENABLED: 'false',
   DATABASE_POOL_SIZE: POOL_SIZE,
   // BENCH_SERVICE_ENV: `NAME=value ...` added to every service run.
-  ...Object.fromEntries(
-    (process.env.BENCH_SERVICE_ENV ?? '')
-      .split(' ')
-      .filter(Boolean)
-      .map((pair) => [pair.split('=')[0], pair.split('=').slice(1).join('=')]),
-  ),
+  ...settingsOf((process.env.BENCH_SERVICE_ENV ?? '').split(' ').filter(Boolean)),
 };
 const UNBATCHED = { INGEST_BATCH_MAX: '1' };
 
@@ -708,8 +706,7 @@ async function pglite(): Promise<Results['pglite']> {
   const started: RunningService[] = [];
   try {
     const targets: Target[] = [];
-    for (const [b, build] of builds.entries()) {
-      const checkout = checkouts[b];
+    for (const build of builds) {
       for (const [index, extraEnv] of [{}, UNBATCHED].entries()) {
         const dir = mkdtempSync(join(tmpdir(), 'kls-bench-pglite-'));
         dirs.push(dir);
@@ -730,7 +727,7 @@ async function pglite(): Promise<Results['pglite']> {
         started.push(server);
         const kind = index === 0 ? 'group commit' : 'INGEST_BATCH_MAX=1';
         targets.push({
-          name: checkouts.length > 1 ? `PGlite ${checkout}, ${kind}` : `PGlite, ${kind}`,
+          name: builds.length > 1 ? `PGlite ${build.label}, ${kind}` : `PGlite, ${kind}`,
           server,
           mix: new WebhookMix(WEBHOOK_PATH, MIX_FIRST_PHONE),
           batches: () => batchesOf(server),

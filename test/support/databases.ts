@@ -189,16 +189,14 @@ export async function createServerDatabase(options: { migrated?: boolean } = {})
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   try {
-    if (options.migrated === false) {
-      await admin.query(`create database ${name} template template1`);
-    } else {
-      await admin
-        .query(`create database ${name} template ${await migratedTemplate(admin)}`)
-        .catch(async (error: { code?: string }) => {
-          if (error.code !== NO_SUCH_DATABASE) throw error;
-          await admin.query(`create database ${name} template ${await migratedTemplate(admin)}`);
-        });
-    }
+    const copyOf = (template: string) =>
+      admin.query(`create database ${name} template ${template}`);
+    if (options.migrated === false) await copyOf('template1');
+    else
+      await copyOf(await migratedTemplate(admin)).catch(async (error: { code?: string }) => {
+        if (error.code !== NO_SUCH_DATABASE) throw error;
+        await copyOf(await migratedTemplate(admin));
+      });
   } finally {
     await admin.end();
   }
